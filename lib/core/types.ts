@@ -1,0 +1,110 @@
+/**
+ * Plain data shared by the pure core, the poll cycle and the adapters.
+ * Nothing here does I/O; every time value is passed in by the caller.
+ */
+
+/** Any value JSON can carry. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** 0 = subscribed, 1 = opted out. Normalised from 0/1, "0"/"1", true/false and null (null → 0). */
+export type OptoutFlag = 0 | 1;
+
+/** The opt-out channels Gleantap reports, and the member field that carries each. */
+export type Channel = 'email' | 'sms';
+
+/**
+ * A Gleantap member after parsing. The documented fields are normalised (see
+ * lib/core/customer.ts); unknown extra fields are kept as they came, under their own keys.
+ */
+export interface Customer {
+  readonly id: string;
+  readonly firstname: string | null;
+  readonly lastname: string | null;
+  readonly email: string | null;
+  readonly phone: string | null;
+  readonly last_location: string | null;
+  readonly email_optout: OptoutFlag;
+  readonly sms_optout: OptoutFlag;
+  /** ISO 8601 in UTC (`Z`), or null when the source had none. */
+  readonly created_date: string | null;
+  readonly [extra: string]: JsonValue;
+}
+
+/** Why a record from a page was not accepted. Carries no PII: only the position and reason. */
+export interface Rejection {
+  /** Index of the record within its page. */
+  readonly index: number;
+  /** A short machine-friendly code, e.g. `missing_id`, `not_an_object`, `bad_field`. */
+  readonly code: string;
+  /** One sentence naming the field and the problem, never the field's value. */
+  readonly reason: string;
+}
+
+export type ParseResult = { readonly ok: true; readonly customer: Customer } | { readonly ok: false; readonly rejection: Omit<Rejection, 'index'> };
+
+/** What the state table remembers of a customer. */
+export interface Snapshot {
+  readonly customerId: string;
+  /** Content hash of the watched fields in canonical form. */
+  readonly hash: string;
+  /** Watched fields as last committed (canonical values). */
+  readonly fields: Readonly<Record<string, JsonValue>>;
+  /** Per-customer version: 1 at first sight, +1 per committed change. Events carry it as `sequence`. */
+  readonly version: number;
+}
+
+export interface OptoutChange {
+  readonly channel: Channel;
+  readonly optedOut: boolean;
+  readonly previousOptedOut: boolean;
+}
+
+/** The result of diffing one customer against its snapshot. */
+export type Change =
+  | { readonly kind: 'unchanged'; readonly customer: Customer; readonly snapshot: Snapshot }
+  | {
+      readonly kind: 'created';
+      readonly customer: Customer;
+      /** The snapshot to commit; its version is 1. */
+      readonly next: Snapshot;
+    }
+  | {
+      readonly kind: 'updated';
+      readonly customer: Customer;
+      readonly previousSnapshot: Snapshot;
+      /** The snapshot to commit; its version is previousSnapshot.version + 1. */
+      readonly next: Snapshot;
+      /** Watched fields whose canonical value changed, sorted. */
+      readonly changedFields: readonly string[];
+      /** Old canonical values, exactly the keys of changedFields. */
+      readonly previous: Readonly<Record<string, JsonValue>>;
+      /** One entry per channel whose opt-out flag changed. */
+      readonly optoutChanges: readonly OptoutChange[];
+    };
+
+export type EventType = 'customer.created' | 'customer.updated' | 'customer.optout_changed';
+
+/** An SNS message attribute as the publisher sends it. */
+export type MessageAttribute =
+  | { readonly DataType: 'String'; readonly StringValue: string }
+  | { readonly DataType: 'String.Array'; readonly StringValue: string };
+
+/**
+ * One SNS message, ready to publish: the CloudEvent, its attributes and, for opt-outs,
+ * the per-protocol JSON structure with the e-mail text and subject.
+ */
+export interface OutboundMessage {
+  /** The CloudEvent id; also used as the PublishBatch entry id source. */
+  readonly id: string;
+  readonly type: EventType;
+  readonly customerId: string;
+  readonly sequence: number;
+  /** The SNS `Message`: the CloudEvent JSON, or for opt-outs the MessageStructure=json body. */
+  readonly message: string;
+  readonly messageStructure?: 'json';
+  readonly subject?: string;
+  readonly attributes: Readonly<Record<string, MessageAttribute>>;
+  /** The CloudEvent itself (for the archive, dry runs and tests). */
+  readonly event: JsonObject;
+}
