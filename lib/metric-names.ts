@@ -1,0 +1,34 @@
+/**
+ * CloudWatch metric names the poller emits (Powertools Metrics, EMF) and the CDK stack
+ * alarms and graphs on. One list, imported by both, so an alarm can never watch a metric
+ * the code does not emit.
+ *
+ * Every metric carries exactly the dimensions `{ service: METRICS_SERVICE, AppId: <app id> }`.
+ */
+export const METRICS_NAMESPACE = 'GleantapNotifier';
+export const METRICS_SERVICE = 'gleantap-notifier';
+export const APP_ID_DIMENSION = 'AppId';
+
+export const MetricName = {
+  /** 1 per poll that completed its scan and advanced the watermark. */
+  PollSucceeded: 'PollSucceeded',
+  /** 1 per poll that failed or left a change unpublished (watermark not advanced). */
+  PollFailed: 'PollFailed',
+  /** 1 per poll that stopped at its deadline with a checkpoint (resumes next time). */
+  PollIncomplete: 'PollIncomplete',
+  CustomersFetched: 'CustomersFetched',
+  EventsCreated: 'EventsCreated',
+  EventsUpdated: 'EventsUpdated',
+  EventsOptoutChanged: 'EventsOptoutChanged',
+  InvalidRecords: 'InvalidRecords',
+  Published: 'Published',
+  /** Messages that could not be published after retries (their customers were not committed). */
+  PublishFailed: 'PublishFailed',
+  /** Snapshot commits refused by their version condition (re-detected next poll). */
+  CommitConflicts: 'CommitConflicts',
+  /** Milliseconds. */
+  PollDuration: 'PollDuration',
+  /** Seconds between this poll's start and the watermark it started from. */
+  Lag: 'Lag',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
