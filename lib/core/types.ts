@@ -41,7 +41,9 @@ export interface Rejection {
   readonly reason: string;
 }
 
-export type ParseResult = { readonly ok: true; readonly customer: Customer } | { readonly ok: false; readonly rejection: Omit<Rejection, 'index'> };
+export type ParseResult =
+  | { readonly ok: true; readonly customer: Customer }
+  | { readonly ok: false; readonly rejection: Omit<Rejection, 'index'> };
 
 /** What the state table remembers of a customer. */
 export interface Snapshot {

@@ -1,0 +1,262 @@
+/**
+ * Parsing of Gleantap `getCustomers` members into {@link Customer} records.
+ *
+ * Lenient in what it accepts (the API's types are documented loosely), strict in what it
+ * produces, and total: any input yields a customer or a rejection, never an exception.
+ * Rejection reasons name the field and the problem, never the value, so they can be logged
+ * without leaking a customer's PII.
+ *
+ * Decisions (the event contract depends on them; tests hold them):
+ * - `id`: a non-empty string is kept verbatim (at most {@link MAX_ID_LENGTH} characters); a
+ *   number must be a non-negative safe integer and becomes its decimal string (a fraction,
+ *   a negative or an unsafe integer cannot be told apart from another customer's id, so it
+ *   is `bad_id`). `null`, missing or `""` is `missing_id`; any other type is `bad_id`.
+ * - `email_optout`/`sms_optout`: 0/1, "0"/"1" and false/true become 0/1. `null` or missing
+ *   becomes 0: Gleantap documents the field as an integer, and null means no opt-out was
+ *   ever recorded. Anything else is `bad_field`.
+ * - `firstname`, `lastname`, `email`, `phone`, `last_location`: a string is kept verbatim;
+ *   a finite number becomes its decimal string (phones sent as numbers are still phones);
+ *   `null` or missing is `null`. Booleans, objects and arrays are `bad_field`.
+ * - `created_date`: see {@link parseCreatedDate}; canonical form `2024-03-01T10:00:00.000Z`.
+ * - Unknown extra fields are kept under their own keys, deep-copied, if they are JSON values;
+ *   a non-JSON value (function, bigint, NaN, a cycle, a class instance) is `bad_field`.
+ *   A key whose value is `undefined` counts as absent.
+ */
+import { formatInstant, parseInstant } from './instant.ts';
+import type { Customer, JsonValue, OptoutFlag, ParseResult, Rejection } from './types.ts';
+
+/** Longest accepted string id; longer ones are `bad_id` (a DynamoDB key must stay small). */
+export const MAX_ID_LENGTH = 256;
+
+/** The member fields Gleantap documents, in documented order. */
+export const DOCUMENTED_FIELDS = [
+  'id',
+  'firstname',
+  'lastname',
+  'email',
+  'phone',
+  'last_location',
+  'email_optout',
+  'sms_optout',
+  'created_date',
+] as const;
+
+const TEXT_FIELDS = ['firstname', 'lastname', 'email', 'phone', 'last_location'] as const;
+const DOCUMENTED = new Set<string>(DOCUMENTED_FIELDS);
+
+type Rejected = Omit<Rejection, 'index'>;
+
+class RejectionError {
+  constructor(readonly rejection: Rejected) {}
+}
+
+function reject(code: string, reason: string): never {
+  throw new RejectionError({ code, reason });
+}
+
+/**
+ * Parses one member record. Total: returns `{ ok: false, rejection }` for every input it
+ * cannot accept (codes `not_an_object`, `missing_id`, `bad_id`, `bad_field`) and never throws.
+ */
+export function parseCustomer(value: unknown): ParseResult {
+  try {
+    return { ok: true, customer: parseOrThrow(value) };
+  } catch (error) {
+    if (error instanceof RejectionError) return { ok: false, rejection: error.rejection };
+    // Only exotic inputs get here (a throwing getter, a revoked proxy): never JSON.parse output.
+    return {
+      ok: false,
+      rejection: { code: 'not_an_object', reason: 'the record could not be read as a plain object' },
+    };
+  }
+}
+
+function parseOrThrow(value: unknown): Customer {
+  if (!isPlainObject(value)) reject('not_an_object', 'the record is not a JSON object');
+  const id = parseId(value.id);
+  const texts = Object.fromEntries(TEXT_FIELDS.map((field) => [field, parseText(field, value[field])]));
+  const extras: [string, JsonValue][] = [];
+  for (const key of Object.keys(value)) {
+    if (DOCUMENTED.has(key)) continue;
+    const extra = value[key];
+    if (extra === undefined) continue;
+    const copy = toJsonValue(extra, new Set());
+    if (copy === undefined) reject('bad_field', `field ${describeKey(key)} is not a JSON value`);
+    extras.push([key, copy]);
+  }
+  return {
+    id,
+    firstname: texts.firstname ?? null,
+    lastname: texts.lastname ?? null,
+    email: texts.email ?? null,
+    phone: texts.phone ?? null,
+    last_location: texts.last_location ?? null,
+    email_optout: parseOptoutField('email_optout', value.email_optout),
+    sms_optout: parseOptoutField('sms_optout', value.sms_optout),
+    created_date: parseCreatedDateField(value.created_date),
+    // fromEntries and spread define own data properties, so a source key `__proto__` stays data.
+    ...Object.fromEntries(extras),
+  };
+}
+
+function parseId(raw: unknown): string {
+  if (raw === undefined || raw === null || raw === '') reject('missing_id', 'field `id` is missing or empty');
+  if (typeof raw === 'string') {
+    if (raw.length > MAX_ID_LENGTH)
+      reject('bad_id', `field \`id\` is longer than ${MAX_ID_LENGTH} characters`);
+    return raw;
+  }
+  if (typeof raw === 'number') {
+    if (!Number.isSafeInteger(raw) || raw < 0) {
+      reject('bad_id', 'field `id` is a number but not a non-negative safe integer');
+    }
+    // `String(-0)` is "0", and a safe integer never prints in exponent form.
+    return String(raw);
+  }
+  return reject('bad_id', 'field `id` is neither a string nor a number');
+}
+
+/**
+ * Normalises an opt-out flag: 0/1, "0"/"1", false/true → 0/1; null or undefined → 0.
+ * @returns the flag, or `undefined` for any other value.
+ */
+export function parseOptout(raw: unknown): OptoutFlag | undefined {
+  switch (raw) {
+    case undefined:
+    case null:
+    case 0:
+    case '0':
+    case false:
+      return 0;
+    case 1:
+    case '1':
+    case true:
+      return 1;
+    default:
+      return undefined;
+  }
+}
+
+function parseOptoutField(field: string, raw: unknown): OptoutFlag {
+  const flag = parseOptout(raw);
+  if (flag === undefined) {
+    reject('bad_field', `field \`${field}\` is not one of 0, 1, "0", "1", true, false or null`);
+  }
+  return flag;
+}
+
+function parseText(field: string, raw: unknown): string | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
+  return reject('bad_field', `field \`${field}\` is not a string, a number or null`);
+}
+
+/**
+ * Normalises a `created_date` text to ISO 8601 UTC (`2024-03-01T10:00:00.000Z`).
+ *
+ * Accepts ISO 8601 with or without a zone (none = UTC), `YYYY-MM-DD HH:MM:SS` (UTC) and
+ * `YYYY-MM-DD` (UTC midnight), with surrounding whitespace. An empty text and MySQL's zero
+ * date `0000-00-00[ 00:00:00]` mean "no date" and give `null`.
+ *
+ * @returns the canonical text, `null` for "no date", or `undefined` when unparseable.
+ */
+export function parseCreatedDate(text: string): string | null | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '' || /^0000-00-00(?:[ T]00:00:00(?:\.0+)?)?$/.test(trimmed)) return null;
+  const epochMs = parseInstant(trimmed);
+  return epochMs === undefined ? undefined : formatInstant(epochMs);
+}
+
+function parseCreatedDateField(raw: unknown): string | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'string') reject('bad_field', 'field `created_date` is not a string or null');
+  const parsed = parseCreatedDate(raw);
+  if (parsed === undefined) {
+    reject(
+      'bad_field',
+      'field `created_date` is not an ISO 8601 date-time, `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`',
+    );
+  }
+  return parsed;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A deep copy of `value` if it is a JSON value (no cycles, finite numbers, plain objects), else undefined. */
+function toJsonValue(value: unknown, ancestors: Set<object>): JsonValue | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'object') return undefined;
+  if (ancestors.has(value)) return undefined;
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      const items: JsonValue[] = [];
+      for (let i = 0; i < value.length; i += 1) {
+        const item = toJsonValue(value[i], ancestors);
+        if (item === undefined) return undefined;
+        items.push(item);
+      }
+      return items;
+    }
+    if (!isPlainObject(value)) return undefined;
+    const entries: [string, JsonValue][] = [];
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      // JSON.stringify drops undefined members too; keep the copy equal to what would be sent.
+      if (item === undefined) continue;
+      const copy = toJsonValue(item, ancestors);
+      if (copy === undefined) return undefined;
+      entries.push([key, copy]);
+    }
+    return Object.fromEntries(entries);
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
+/** Names an extra field in a reason: quoted, control characters removed, long names cut. */
+function describeKey(key: string): string {
+  const printable = key.replace(/[\p{Cc}\p{Cf}`]/gu, '');
+  return `\`${printable.length > 64 ? `${printable.slice(0, 64)}…` : printable}\``;
+}
+
+/** One page of `getCustomers`, parsed: the valid customers, a rejection per invalid record, and the row count. */
+export type MembersPage =
+  | {
+      readonly ok: true;
+      readonly customers: Customer[];
+      readonly rejections: Rejection[];
+      readonly received: number;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Parses an already JSON-parsed `getCustomers` response body. `ok: false` when the body is
+ * not an object or has no `members` array (the reason says which); otherwise every record
+ * becomes a customer or a rejection carrying its index in `members`. Never throws.
+ */
+export function parseMembersPage(body: unknown): MembersPage {
+  if (!isPlainObject(body)) return { ok: false, reason: 'the response body is not a JSON object' };
+  let members: unknown;
+  try {
+    members = body.members;
+  } catch {
+    return { ok: false, reason: 'the response body could not be read' };
+  }
+  if (members === undefined) return { ok: false, reason: 'the response body has no `members` field' };
+  if (!Array.isArray(members)) return { ok: false, reason: 'the response field `members` is not an array' };
+  const customers: Customer[] = [];
+  const rejections: Rejection[] = [];
+  for (let index = 0; index < members.length; index += 1) {
+    const result = parseCustomer(members[index]);
+    if (result.ok) customers.push(result.customer);
+    else rejections.push({ index, ...result.rejection });
+  }
+  return { ok: true, customers, rejections, received: members.length };
+}

@@ -1,0 +1,84 @@
+/**
+ * Diffing one customer against its last committed snapshot.
+ */
+import { canonicalJson, canonicalValue, contentHash, watchedValues } from './content-hash.ts';
+import { parseOptout } from './customer.ts';
+import type { Change, Channel, Customer, JsonValue, OptoutChange, Snapshot } from './types.ts';
+
+const CHANNELS: readonly Channel[] = ['email', 'sms'];
+
+/**
+ * Compares `customer` with `snapshot` over the `watched` fields.
+ *
+ * - No snapshot: `created`, with `next.version` 1.
+ * - Same content hash: `unchanged`.
+ * - Otherwise field by field. A field watched now but absent from `snapshot.fields` was
+ *   added to the watched set after that snapshot was written: it has no old value to
+ *   differ from, so it is not a change. No differing field: `unchanged`.
+ * - Else `updated`: `changedFields` sorted, `previous` the old values of exactly those
+ *   fields, one `optoutChanges` entry per channel whose flag changed (in the order email,
+ *   sms), and `next` the snapshot to commit at `snapshot.version + 1`.
+ *
+ * @throws Error when `snapshot.customerId` is not `customer.id` (a caller bug).
+ */
+export function diffCustomer(
+  snapshot: Snapshot | undefined,
+  customer: Customer,
+  watched: readonly string[],
+): Change {
+  const fields = watchedValues(customer, watched);
+  const hash = contentHash(fields);
+  if (snapshot === undefined) {
+    return { kind: 'created', customer, next: { customerId: customer.id, hash, fields, version: 1 } };
+  }
+  if (snapshot.customerId !== customer.id) {
+    throw new Error('diffCustomer was given the snapshot of a different customer.');
+  }
+  if (snapshot.hash === hash) return { kind: 'unchanged', customer, snapshot };
+
+  const changedFields: string[] = [];
+  const previousEntries: [string, JsonValue][] = [];
+  for (const field of Object.keys(fields).sort()) {
+    if (!Object.hasOwn(snapshot.fields, field)) continue;
+    const before = snapshot.fields[field] ?? null;
+    if (sameValue(field, before, fields[field] ?? null)) continue;
+    changedFields.push(field);
+    previousEntries.push([field, canonicalValue(before)]);
+  }
+  if (changedFields.length === 0) return { kind: 'unchanged', customer, snapshot };
+  // fromEntries, not assignment: a watched extra field may be called `__proto__`.
+  const previous: Record<string, JsonValue> = Object.fromEntries(previousEntries);
+
+  const optoutChanges: OptoutChange[] = [];
+  for (const channel of CHANNELS) {
+    const field = `${channel}_optout`;
+    if (!changedFields.includes(field)) continue;
+    optoutChanges.push({
+      channel,
+      optedOut: parseOptout(fields[field]) === 1,
+      previousOptedOut: parseOptout(previous[field]) === 1,
+    });
+  }
+  return {
+    kind: 'updated',
+    customer,
+    previousSnapshot: snapshot,
+    next: { customerId: customer.id, hash, fields, version: snapshot.version + 1 },
+    changedFields,
+    previous,
+    optoutChanges,
+  };
+}
+
+/**
+ * Equality of canonical content. Opt-out flags compare as flags, so a snapshot written with
+ * another spelling of the same flag ("1", true) does not read as a change.
+ */
+function sameValue(field: string, before: JsonValue, after: JsonValue): boolean {
+  if (field === 'email_optout' || field === 'sms_optout') {
+    const a = parseOptout(before);
+    const b = parseOptout(after);
+    if (a !== undefined && b !== undefined) return a === b;
+  }
+  return canonicalJson(before) === canonicalJson(after);
+}

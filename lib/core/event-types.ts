@@ -1,0 +1,72 @@
+/**
+ * The event contract, as TypeScript types for subscribers. Each event is a CloudEvents 1.0
+ * structured JSON event; the SNS message body (or its `default` entry, for opt-out events)
+ * is exactly one of these. The JSON Schemas under `schemas/` describe the same shapes.
+ */
+import type { Channel, Customer, EventType, JsonValue } from './types.ts';
+
+export type { Channel, Customer, EventType, JsonValue } from './types.ts';
+
+/** The `dataschema` URI of each event type; equal to the `$id` of `schemas/<type>.v1.json`. */
+export const DATA_SCHEMAS = {
+  'customer.created': 'urn:gleantap-notifier:schema:customer.created:v1',
+  'customer.updated': 'urn:gleantap-notifier:schema:customer.updated:v1',
+  'customer.optout_changed': 'urn:gleantap-notifier:schema:customer.optout_changed:v1',
+} as const satisfies Record<EventType, string>;
+
+/** The CloudEvents envelope shared by every event type. */
+export type CloudEventEnvelope<T extends EventType, D> = {
+  readonly specversion: '1.0';
+  /** Deterministic: a repeated detection of the same change carries the same id. Drop duplicates by it. */
+  readonly id: string;
+  readonly type: T;
+  /** `gleantap:app/<app_id>` (the app id URI-encoded). */
+  readonly source: string;
+  /** The customer id, equal to `data.customer.id`. */
+  readonly subject: string;
+  /** Detection time, ISO 8601 UTC, e.g. `2024-03-01T10:00:00.000Z`. */
+  readonly time: string;
+  readonly datacontenttype: 'application/json';
+  readonly dataschema: (typeof DATA_SCHEMAS)[T];
+  /**
+   * The customer's version after this change: 1 on creation, +1 per committed change. The
+   * `customer.updated` and `customer.optout_changed` events of one change share it. SNS does
+   * not keep order: drop an event whose sequence is not above the last one you applied.
+   */
+  readonly sequence: number;
+  readonly data: D;
+};
+
+export type CustomerCreatedData = {
+  readonly app_id: string;
+  /** The parsed record (see lib/core/customer.ts): normalised documented fields plus extras. */
+  readonly customer: Customer;
+  /** Every watched field, sorted: all of them are new to this app's snapshots. */
+  readonly changed_fields: string[];
+};
+
+export type CustomerUpdatedData = {
+  readonly app_id: string;
+  readonly customer: Customer;
+  /** Old values of exactly the fields in `changed_fields`. */
+  readonly previous: { readonly [field: string]: JsonValue };
+  /** Watched fields whose value changed, sorted; never empty. */
+  readonly changed_fields: string[];
+};
+
+export type CustomerOptoutChangedData = CustomerUpdatedData & {
+  readonly channel: Channel;
+  /** The customer is now opted out of `channel`. */
+  readonly opted_out: boolean;
+  readonly previous_opted_out: boolean;
+};
+
+export type CustomerCreatedEvent = CloudEventEnvelope<'customer.created', CustomerCreatedData>;
+export type CustomerUpdatedEvent = CloudEventEnvelope<'customer.updated', CustomerUpdatedData>;
+export type CustomerOptoutChangedEvent = CloudEventEnvelope<
+  'customer.optout_changed',
+  CustomerOptoutChangedData
+>;
+
+/** Any event this project publishes; narrow on `type`. */
+export type GleantapNotifierEvent = CustomerCreatedEvent | CustomerUpdatedEvent | CustomerOptoutChangedEvent;

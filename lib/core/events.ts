@@ -1,0 +1,296 @@
+/**
+ * Building the SNS messages (CloudEvents 1.0 structured JSON) for a {@link Change}.
+ * See DESIGN.md "Event contract" and lib/core/event-types.ts for the shapes.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type CloudEventEnvelope,
+  type CustomerCreatedEvent,
+  type CustomerOptoutChangedEvent,
+  type CustomerUpdatedEvent,
+  DATA_SCHEMAS,
+  type GleantapNotifierEvent,
+} from './event-types.ts';
+import { formatInstant, parseInstant } from './instant.ts';
+import type {
+  Change,
+  Channel,
+  Customer,
+  EventType,
+  JsonObject,
+  MessageAttribute,
+  OptoutChange,
+  OutboundMessage,
+} from './types.ts';
+
+export * from './event-types.ts';
+
+/** Largest opt-out e-mail text, in UTF-8 bytes. */
+export const MAX_EMAIL_TEXT_BYTES = 4096;
+/** SNS requires a `Subject` shorter than 100 characters. */
+export const MAX_SUBJECT_LENGTH = 99;
+
+/** What identifies one event of one change. */
+export interface EventIdInput {
+  readonly appId: string;
+  readonly customerId: string;
+  readonly type: EventType;
+  /** The opt-out channel; `null` for created and updated events. */
+  readonly channel: Channel | null;
+  /** Content hash of the snapshot diffed against; `null` for a created event. */
+  readonly previousHash: string | null;
+  /** Content hash of the new snapshot. */
+  readonly hash: string;
+  /**
+   * The new version (the event's `sequence`). Without it, a customer who goes A → B → A → B
+   * would get the same id for both A → B changes and a subscriber dropping duplicates by id
+   * would lose the second one. A repeated detection of one change is diffed against the same
+   * snapshot, so it still gets the same id.
+   */
+  readonly sequence: number;
+}
+
+/**
+ * The deterministic event id: sha256 over the inputs in an unambiguous encoding, formatted as
+ * an RFC 9562 UUIDv8 (version 8 = custom, e.g. hash-based), lowercase. Equal inputs give equal
+ * ids; any different input gives a different id (up to sha256 collisions over 122 bits).
+ * The UUID form also fits SNS PublishBatch entry ids (≤ 80 characters of [A-Za-z0-9_-]).
+ */
+export function eventId(input: EventIdInput): string {
+  const encoded = JSON.stringify([
+    'gleantap-notifier:event:v1',
+    input.appId,
+    input.customerId,
+    input.type,
+    input.channel,
+    input.previousHash,
+    input.hash,
+    input.sequence,
+  ]);
+  const bytes = createHash('sha256').update(encoded).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export interface BuildContext {
+  /** The Gleantap app the customer belongs to; non-empty. */
+  readonly appId: string;
+  /** When the change was detected, ISO 8601 UTC (`Z`); written in canonical form as the event `time`. */
+  readonly detectedAt: string;
+}
+
+/**
+ * The SNS messages for one change: none for `unchanged`; one `customer.created` for
+ * `created`; for `updated` one `customer.updated` followed by one `customer.optout_changed`
+ * per channel whose flag changed, all with `sequence` = `next.version`.
+ *
+ * @throws Error when `ctx.appId` is empty (or holds a lone surrogate) or `ctx.detectedAt` is not an ISO 8601 UTC instant.
+ */
+export function buildMessages(change: Change, ctx: BuildContext): OutboundMessage[] {
+  if (change.kind === 'unchanged') return [];
+  if (ctx.appId === '' || /\p{Cs}/u.test(ctx.appId)) {
+    throw new Error('buildMessages: appId must be a non-empty, well-formed string.');
+  }
+  const detectedMs = /[Zz]$/.test(ctx.detectedAt)
+    ? parseInstant(ctx.detectedAt, { requireZone: true })
+    : undefined;
+  if (detectedMs === undefined) {
+    throw new Error(
+      'buildMessages: detectedAt must be an ISO 8601 UTC instant such as 2024-03-01T10:00:00.000Z.',
+    );
+  }
+  const time = formatInstant(detectedMs);
+  const { customer, next } = change;
+  const previousHash = change.kind === 'created' ? null : change.previousSnapshot.hash;
+  const envelope = <T extends EventType, D>(
+    type: T,
+    channel: Channel | null,
+    data: D,
+  ): CloudEventEnvelope<T, D> => ({
+    specversion: '1.0',
+    id: eventId({
+      appId: ctx.appId,
+      customerId: customer.id,
+      type,
+      channel,
+      previousHash,
+      hash: next.hash,
+      sequence: next.version,
+    }),
+    type,
+    source: `gleantap:app/${encodeURIComponent(ctx.appId)}`,
+    subject: customer.id,
+    time,
+    datacontenttype: 'application/json',
+    dataschema: DATA_SCHEMAS[type],
+    sequence: next.version,
+    data,
+  });
+
+  if (change.kind === 'created') {
+    const created: CustomerCreatedEvent = envelope('customer.created', null, {
+      app_id: ctx.appId,
+      customer,
+      changed_fields: Object.keys(next.fields).sort(),
+    });
+    return [plainMessage(created)];
+  }
+
+  const updated: CustomerUpdatedEvent = envelope('customer.updated', null, {
+    app_id: ctx.appId,
+    customer,
+    previous: change.previous,
+    changed_fields: [...change.changedFields],
+  });
+  const optouts = change.optoutChanges.map((optout) => {
+    const event: CustomerOptoutChangedEvent = envelope('customer.optout_changed', optout.channel, {
+      app_id: ctx.appId,
+      customer,
+      previous: change.previous,
+      changed_fields: [...change.changedFields],
+      channel: optout.channel,
+      opted_out: optout.optedOut,
+      previous_opted_out: optout.previousOptedOut,
+    });
+    return optoutMessage(event, optout, time);
+  });
+  return [plainMessage(updated), ...optouts];
+}
+
+function attributesOf(event: GleantapNotifierEvent): Record<string, MessageAttribute> {
+  const attributes: Record<string, MessageAttribute> = {
+    type: { DataType: 'String', StringValue: event.type },
+    app_id: { DataType: 'String', StringValue: event.data.app_id },
+    changed_fields: { DataType: 'String.Array', StringValue: JSON.stringify(event.data.changed_fields) },
+  };
+  if (event.type === 'customer.optout_changed') {
+    attributes.channel = { DataType: 'String', StringValue: event.data.channel };
+  }
+  return attributes;
+}
+
+function plainMessage(event: CustomerCreatedEvent | CustomerUpdatedEvent): OutboundMessage {
+  return {
+    id: event.id,
+    type: event.type,
+    customerId: event.subject,
+    sequence: event.sequence,
+    message: JSON.stringify(event),
+    attributes: attributesOf(event),
+    event: toJsonObject(event),
+  };
+}
+
+function optoutMessage(
+  event: CustomerOptoutChangedEvent,
+  optout: OptoutChange,
+  time: string,
+): OutboundMessage {
+  const customer = event.data.customer;
+  return {
+    id: event.id,
+    type: event.type,
+    customerId: event.subject,
+    sequence: event.sequence,
+    message: JSON.stringify({
+      default: JSON.stringify(event),
+      email: optoutEmailText(customer, optout, { appId: event.data.app_id, detectedAt: time }),
+    }),
+    messageStructure: 'json',
+    subject: optoutEmailSubject(customer.id, optout),
+    attributes: attributesOf(event),
+    event: toJsonObject(event),
+  };
+}
+
+function toJsonObject(event: GleantapNotifierEvent): JsonObject {
+  return event;
+}
+
+const CHANNEL_LABEL: Record<Channel, string> = { email: 'email', sms: 'SMS' };
+
+/**
+ * The `Subject` of an opt-out e-mail: printable ASCII only (SNS rejects others), under 100
+ * characters, no name or contact detail (subjects show in inbox lists and logs).
+ */
+export function optoutEmailSubject(customerId: string, optout: OptoutChange): string {
+  const id = asciiOnly(customerId, 40);
+  const what = optout.optedOut
+    ? `opted out of ${CHANNEL_LABEL[optout.channel]}`
+    : `opted back in to ${CHANNEL_LABEL[optout.channel]}`;
+  return truncateChars(`Gleantap: customer ${id} ${what}`, MAX_SUBJECT_LENGTH);
+}
+
+/**
+ * The plain-text body of an opt-out e-mail for studio staff: who, which channel, which way,
+ * when and in which app. Values are cleaned of control characters and cut at 200
+ * characters; the whole text is at most {@link MAX_EMAIL_TEXT_BYTES} UTF-8 bytes.
+ */
+export function optoutEmailText(customer: Customer, optout: OptoutChange, ctx: BuildContext): string {
+  const name = [customer.firstname, customer.lastname]
+    .map((part) => (part === null ? '' : clean(part)))
+    .filter((part) => part !== '')
+    .join(' ');
+  const id = clean(customer.id);
+  const email = customer.email === null ? '' : clean(customer.email);
+  const phone = customer.phone === null ? '' : clean(customer.phone);
+  const channel = CHANNEL_LABEL[optout.channel];
+  const who = name === '' ? `Customer ${id}` : `${name} (customer ${id})`;
+  const headline = optout.optedOut
+    ? `${who} opted out of ${channel} messages.`
+    : `${who} opted back in to ${channel} messages.`;
+  const lines = [
+    headline,
+    '',
+    `Name: ${name === '' ? '(none on record)' : name}`,
+    `Customer ID: ${id}`,
+    ...(email === '' ? [] : [`Email: ${email}`]),
+    ...(phone === '' ? [] : [`Phone: ${phone}`]),
+    `Channel: ${channel}`,
+    `Change: ${optout.optedOut ? 'opted out' : 'opted back in'} (was ${optout.previousOptedOut ? 'opted out' : 'subscribed'})`,
+    `Detected: ${ctx.detectedAt} (UTC)`,
+    `Gleantap app: ${clean(ctx.appId)}`,
+    '',
+    `Sent by gleantap-notifier because this customer's ${channel} opt-out setting changed in Gleantap.`,
+  ];
+  return truncateUtf8(lines.join('\n'), MAX_EMAIL_TEXT_BYTES);
+}
+
+const MAX_VALUE_CHARS = 200;
+
+/** One line of display text: no control, format or separator characters, no lone surrogates, capped. */
+function clean(value: string): string {
+  const single = value
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return truncateChars(single, MAX_VALUE_CHARS);
+}
+
+function asciiOnly(value: string, max: number): string {
+  return truncateChars(value.replace(/[^\x20-\x7e]/g, '?'), max);
+}
+
+/** Cuts to at most `max` code points, never splitting a surrogate pair, marking the cut with `…`. */
+function truncateChars(value: string, max: number): string {
+  const points = Array.from(value);
+  if (points.length <= max) return value;
+  const ellipsis = /^[\x20-\x7e]*$/.test(value) ? '...' : '…';
+  return points.slice(0, Math.max(0, max - ellipsis.length)).join('') + ellipsis;
+}
+
+function truncateUtf8(value: string, maxBytes: number): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(value).length <= maxBytes) return value;
+  const suffix = '\n[truncated]';
+  let budget = maxBytes - encoder.encode(suffix).length;
+  let out = '';
+  for (const point of value) {
+    budget -= encoder.encode(point).length;
+    if (budget < 0) break;
+    out += point;
+  }
+  return out + suffix;
+}
