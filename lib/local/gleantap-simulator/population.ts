@@ -1,0 +1,407 @@
+/**
+ * One app's customers in the Gleantap simulator: an ordered, mutable population with the
+ * raw records exactly as `getCustomers` serves them, plus an updated time per record.
+ *
+ * Kept cheap at 100k customers: records live in one insertion-ordered array (the stable
+ * order pages are served in) with an id index; each record's JSON is cached until it
+ * changes, and the `updated_since` view is cached per date until the population changes,
+ * so serving a page costs O(page) after the first request of a scan.
+ */
+import type { JsonValue } from '../../core/types.ts';
+import { hashString, seededRandom } from './random.ts';
+
+/** A member record as the simulator serves it (documented fields in varied representations, plus any extras). */
+export type RawMember = { [key: string]: JsonValue };
+
+/** Options of {@link SimulatedApp.seed}. */
+export interface SeedOptions {
+  /**
+   * Seed of the generator: the same seed, count and starting state give the same members.
+   * @default 1
+   */
+  readonly seed?: number;
+  /**
+   * Vary representations the way the real API is known to: about a fifth of ids as JSON
+   * numbers, opt-outs as 0/1, "0"/"1", true/false or null, some null emails and phones,
+   * `created_date` as ISO 8601 with `Z`, with an offset, without a zone, or as
+   * `YYYY-MM-DD HH:MM:SS`. When false: string ids, integer opt-outs, ISO dates with `Z`,
+   * and every email and phone present.
+   * @default true
+   */
+  readonly varied?: boolean;
+  /**
+   * The updated time (epoch ms) given to the seeded members.
+   * @default the simulator clock's now()
+   */
+  readonly updatedAt?: number;
+}
+
+/** @internal A stored record with its served position, updated time and cached JSON. */
+export interface PopulationEntry {
+  readonly key: string;
+  /** The member; undefined for a row added with insertRaw(). */
+  record: RawMember | undefined;
+  /** The row as inserted by insertRaw(); undefined for members. */
+  readonly raw: JsonValue | undefined;
+  updatedAt: number;
+  json: string | undefined;
+}
+
+/** @internal What a getCustomers request selects. */
+export interface PopulationQuery {
+  readonly offset: number;
+  readonly limit: number;
+  /** Start of the `updated_since` day (epoch ms, UTC). */
+  readonly updatedSinceMs?: number;
+  /** Exact-match filters (`_id`/`user_id`, `email`, `phone`); these make the request O(population). */
+  readonly match?: (record: RawMember) => boolean;
+}
+
+const FIRST_NAMES = [
+  'Ava',
+  'Liam',
+  'Mia',
+  'Noah',
+  'Zoe',
+  'Omar',
+  'Lena',
+  'Mateo',
+  'Priya',
+  'Kenji',
+  'Sofia',
+  'Elijah',
+  'Amara',
+  'Lucas',
+  'Chloe',
+  'Diego',
+  'Hana',
+  'Jonas',
+  'Leila',
+  'Marcus',
+  'Nia',
+  'Oscar',
+  'Ruby',
+  'Tariq',
+] as const;
+const LAST_NAMES = [
+  'Smith',
+  'Garcia',
+  'Nguyen',
+  'Okafor',
+  'Kowalski',
+  'Tanaka',
+  'Rossi',
+  'Haddad',
+  'Murphy',
+  'Silva',
+  'Patel',
+  'Jensen',
+  "O'Brien",
+  'Müller',
+  'Dubois',
+  'Kim',
+  'Andersen',
+  'Costa',
+  'Levi',
+  'Novak',
+] as const;
+const LOCATIONS = [
+  'Downtown Studio',
+  'Riverside Gym',
+  'North Hills Fitness',
+  'Harbor Yoga',
+  'Eastside CrossFit',
+  'Westgate Pilates',
+  'Midtown Barre',
+  'Lakeside Club',
+] as const;
+
+const MIN_CREATED_MS = Date.UTC(2019, 0, 1);
+const MAX_CREATED_MS = Date.UTC(2025, 11, 31);
+
+type OptoutStyle = 'int' | 'string' | 'bool' | 'null-when-zero';
+type DateStyle = 'iso-z' | 'iso-offset' | 'iso-no-zone' | 'naive';
+
+function pick<T>(random: () => number, list: readonly T[]): T {
+  const value = list[Math.floor(random() * list.length)];
+  if (value === undefined) throw new Error('pick() needs a non-empty list');
+  return value;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+function formatDate(ms: number, style: DateStyle): string {
+  // The +02:00 form shows the same instant in another zone, as a European server would.
+  const shifted = style === 'iso-offset' ? ms + 2 * 3_600_000 : ms;
+  const d = new Date(shifted);
+  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  switch (style) {
+    case 'iso-z':
+      return `${date}T${time}Z`;
+    case 'iso-offset':
+      return `${date}T${time}+02:00`;
+    case 'iso-no-zone':
+      return `${date}T${time}`;
+    case 'naive':
+      return `${date} ${time}`;
+  }
+}
+
+function optoutValue(optedOut: boolean, style: OptoutStyle): JsonValue {
+  switch (style) {
+    case 'int':
+      return optedOut ? 1 : 0;
+    case 'string':
+      return optedOut ? '1' : '0';
+    case 'bool':
+      return optedOut;
+    case 'null-when-zero':
+      return optedOut ? 1 : null;
+  }
+}
+
+/**
+ * Generates one realistic member. Every random choice comes from `random`, in a fixed
+ * order, so a seeded generator yields the same member every time.
+ */
+function generateMember(random: () => number, idNumber: number, varied: boolean): RawMember {
+  const firstname = pick(random, FIRST_NAMES);
+  const lastname = pick(random, LAST_NAMES);
+  const location = pick(random, LOCATIONS);
+  const created = MIN_CREATED_MS + Math.floor(random() * (MAX_CREATED_MS - MIN_CREATED_MS));
+  const emailOut = random() < 0.08;
+  const smsOut = random() < 0.1;
+  const phoneDigits = pad(Math.floor(random() * 10_000_000), 7);
+  const idRoll = random();
+  const nullRoll = random();
+  const optoutStyle = pick<OptoutStyle>(random, ['int', 'int', 'string', 'bool', 'null-when-zero']);
+  const dateStyle = pick<DateStyle>(random, ['iso-z', 'iso-z', 'iso-offset', 'iso-no-zone', 'naive']);
+  const localPart = `${firstname}.${lastname}`.toLowerCase().replace(/[^a-z.]/g, '');
+  return {
+    id: varied && idRoll < 0.2 ? idNumber : String(idNumber),
+    firstname,
+    lastname,
+    email: varied && nullRoll < 0.1 ? null : `${localPart}${idNumber}@example.com`,
+    phone: varied && nullRoll > 0.85 ? null : `+1555${phoneDigits}`,
+    last_location: location,
+    email_optout: optoutValue(emailOut, varied ? optoutStyle : 'int'),
+    sms_optout: optoutValue(smsOut, varied ? optoutStyle : 'int'),
+    created_date: formatDate(created, varied ? dateStyle : 'iso-z'),
+  };
+}
+
+/**
+ * The population of one app. Obtain it with `simulator.app(appId)`; every change stamps
+ * the record's updated time from the simulator clock, which is what `updated_since` filters on.
+ */
+export class SimulatedApp {
+  readonly appId: string;
+  readonly #now: () => number;
+  #entries: PopulationEntry[] = [];
+  readonly #byKey = new Map<string, PopulationEntry>();
+  /** Ids are numbers counting up per app, so they never collide across seed() calls. */
+  #nextId = 100_001;
+  #rawCount = 0;
+  /** Drives create() defaults and drift inserts; seeded from the app id so runs repeat. */
+  readonly #random: () => number;
+  #version = 0;
+  #sinceView: { updatedSinceMs: number; version: number; entries: PopulationEntry[] } | undefined;
+
+  /** @internal Use `simulator.app(appId)`. */
+  constructor(appId: string, now: () => number) {
+    this.appId = appId;
+    this.#now = now;
+    this.#random = seededRandom(hashString(appId));
+  }
+
+  /** Number of records served for this app (including raw, invalid ones). */
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /**
+   * Appends `count` generated members and returns their ids (as strings) in served order.
+   * Deterministic: a fresh app seeded with the same count and options gets the same members.
+   */
+  seed(count: number, options: SeedOptions = {}): string[] {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`seed(count): ${count} is not a count`);
+    const random = seededRandom(options.seed ?? 1);
+    const varied = options.varied ?? true;
+    const updatedAt = options.updatedAt ?? this.#now();
+    const ids: string[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const record = generateMember(random, this.#nextId, varied);
+      this.#nextId += 1;
+      ids.push(this.#insert(record, updatedAt, 'end'));
+    }
+    return ids;
+  }
+
+  /**
+   * Adds one member at the end (generated, then overridden by `fields`) and returns its id.
+   * A `fields.id` is used as given (string or number); it throws if that id already exists.
+   */
+  create(fields: RawMember = {}): string {
+    const record = { ...generateMember(this.#random, this.#nextId, false), ...fields };
+    this.#nextId += 1;
+    return this.#insert(record, this.#now(), 'end');
+  }
+
+  /**
+   * Adds any JSON value as a served record (e.g. a member without an id, or not an object)
+   * so clients can be tested on invalid rows. Returns a key for get/update/remove.
+   */
+  insertRaw(value: JsonValue): string {
+    this.#rawCount += 1;
+    const key = `raw:${this.#rawCount}`;
+    const entry: PopulationEntry = {
+      key,
+      record: undefined,
+      raw: value,
+      updatedAt: this.#now(),
+      json: undefined,
+    };
+    this.#entries.push(entry);
+    this.#byKey.set(key, entry);
+    this.#changed();
+    return key;
+  }
+
+  /**
+   * Sets the given fields on a member (a value of `undefined` removes the field) and stamps
+   * its updated time. Throws for an unknown id or an attempt to change the id.
+   */
+  update(id: string, fields: { readonly [key: string]: JsonValue | undefined }): void {
+    const entry = this.#entry(id);
+    if (entry.record === undefined)
+      throw new Error(`update(${id}): a raw row cannot be updated; remove it instead`);
+    if ('id' in fields && String(fields.id) !== entry.key)
+      throw new Error(`update(${id}): the id cannot change`);
+    const record = { ...entry.record };
+    for (const [key, value] of Object.entries(fields)) {
+      if (value === undefined) delete record[key];
+      else record[key] = value;
+    }
+    this.#store(entry, record);
+  }
+
+  /** Sets an opt-out flag, keeping the representation the record already uses ("1", true or 1). */
+  setOptout(id: string, channel: 'email' | 'sms', optedOut: boolean): void {
+    const field = `${channel}_optout`;
+    const current = this.#entry(id).record?.[field];
+    const value: JsonValue =
+      typeof current === 'string'
+        ? optedOut
+          ? '1'
+          : '0'
+        : typeof current === 'boolean'
+          ? optedOut
+          : optedOut
+            ? 1
+            : 0;
+    this.update(id, { [field]: value });
+  }
+
+  /** Bumps the updated time to now without changing the content (the API reports such rows again). */
+  touch(id: string): void {
+    this.#entry(id).updatedAt = this.#now();
+    this.#changed();
+  }
+
+  /** Removes a member (its later rows shift one offset down). */
+  remove(id: string): void {
+    const entry = this.#entry(id);
+    this.#entries.splice(this.#entries.indexOf(entry), 1);
+    this.#byKey.delete(id);
+    this.#changed();
+  }
+
+  /** A copy of the member as served; undefined for an unknown id or a raw row. */
+  get(id: string): RawMember | undefined {
+    const record = this.#byKey.get(id)?.record;
+    return record === undefined ? undefined : { ...record };
+  }
+
+  /** The record's updated time (epoch ms), or undefined for an unknown id. */
+  updatedAt(id: string): number | undefined {
+    return this.#byKey.get(id)?.updatedAt;
+  }
+
+  /** Ground truth: copies of every record as served, in served order (raw rows as inserted). */
+  members(): JsonValue[] {
+    return this.#entries.map((entry) =>
+      entry.record === undefined ? structuredClone(entry.raw ?? null) : { ...entry.record },
+    );
+  }
+
+  /**
+   * @internal Inserts `count` generated members at the front, so every later row's offset
+   * shifts by `count` (the `drift` fault). Returns the new ids.
+   */
+  prependGenerated(count: number): string[] {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const record = generateMember(this.#random, this.#nextId, false);
+      this.#nextId += 1;
+      ids.push(this.#insert(record, this.#now(), 'front'));
+    }
+    return ids;
+  }
+
+  /** @internal The rows one getCustomers request selects, in served order. */
+  select(query: PopulationQuery): PopulationEntry[] {
+    let view = this.#entries;
+    if (query.updatedSinceMs !== undefined) view = this.#updatedSince(query.updatedSinceMs);
+    if (query.match !== undefined) {
+      const match = query.match;
+      view = view.filter((entry) => entry.record !== undefined && match(entry.record));
+    }
+    return view.slice(query.offset, query.offset + query.limit);
+  }
+
+  /** @internal The cached JSON text of one served row. */
+  json(entry: PopulationEntry): string {
+    entry.json ??= JSON.stringify(entry.record ?? entry.raw ?? null);
+    return entry.json;
+  }
+
+  #updatedSince(updatedSinceMs: number): PopulationEntry[] {
+    const cached = this.#sinceView;
+    if (cached?.updatedSinceMs === updatedSinceMs && cached.version === this.#version) return cached.entries;
+    const entries = this.#entries.filter((entry) => entry.updatedAt >= updatedSinceMs);
+    this.#sinceView = { updatedSinceMs, version: this.#version, entries };
+    return entries;
+  }
+
+  #insert(record: RawMember, updatedAt: number, where: 'front' | 'end'): string {
+    const id = record.id;
+    if (typeof id !== 'string' && typeof id !== 'number')
+      throw new Error('a member needs a string or number id');
+    const key = String(id);
+    if (this.#byKey.has(key)) throw new Error(`a member with id ${key} already exists in app ${this.appId}`);
+    const entry: PopulationEntry = { key, record, raw: undefined, updatedAt, json: undefined };
+    if (where === 'front') this.#entries.unshift(entry);
+    else this.#entries.push(entry);
+    this.#byKey.set(key, entry);
+    this.#changed();
+    return key;
+  }
+
+  #store(entry: PopulationEntry, record: RawMember): void {
+    entry.record = record;
+    entry.json = undefined;
+    entry.updatedAt = this.#now();
+    this.#changed();
+  }
+
+  #entry(id: string): PopulationEntry {
+    const entry = this.#byKey.get(id);
+    if (entry === undefined) throw new Error(`no member with id ${id} in app ${this.appId}`);
+    return entry;
+  }
+
+  #changed(): void {
+    this.#version += 1;
+  }
+}
