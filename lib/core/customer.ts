@@ -190,7 +190,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** A deep copy of `value` if it is a JSON value (no cycles, finite numbers, plain objects), else undefined. */
 function toJsonValue(value: unknown, ancestors: Set<object>): JsonValue | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  // -0 becomes 0: JSON writes both as 0, so the copy equals what subscribers receive.
+  if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : undefined;
   if (typeof value !== 'object') return undefined;
   if (ancestors.has(value)) return undefined;
   ancestors.add(value);
