@@ -190,7 +190,7 @@ describe('parseCustomer: the record', () => {
     const customer = ok(JSON.parse('{"id":"1","__proto__":{"polluted":1}}'));
     expect(Object.getPrototypeOf(customer)).toBe(Object.prototype);
     expect(Object.hasOwn(customer, '__proto__')).toBe(true);
-    expect(JSON.parse(JSON.stringify(customer)).__proto__).toEqual({ polluted: 1 });
+    expect(JSON.stringify(customer)).toContain('"__proto__":{"polluted":1}');
   });
 
   it('drops an extra key whose value is undefined, as JSON would', () => {
