@@ -2,7 +2,7 @@
  * The ports the poll cycle (lib/poll.ts) depends on. Adapters in lib/gleantap and lib/aws
  * implement them; tests can implement them with plain objects.
  */
-import type { Customer, OutboundMessage, Rejection, Snapshot } from './core/types.ts';
+import type { Customer, EventType, OutboundMessage, Rejection, Snapshot } from './core/types.ts';
 
 /** One page of getCustomers, already parsed. */
 export interface CustomerPage {
@@ -27,4 +27,142 @@ export interface PageRequest {
 /** Gleantap getCustomers as an async sequence of pages (stops after a short or empty page). */
 export interface CustomerSource {
   pages(request: PageRequest): AsyncIterable<CustomerPage>;
+}
+
+/** Which kind of scan a poll runs. */
+export type ScanMode = 'baseline' | 'incremental' | 'resync';
+
+/** Progress of a scan that has not finished, saved after every page. */
+export interface Checkpoint {
+  readonly mode: ScanMode;
+  /** The window the scan reads; kept fixed until the scan completes. */
+  readonly updatedSince: string | null;
+  /** The next offset to request. */
+  readonly offset: number;
+  /** When the scan's first invocation started (ISO): the watermark it earns on completion. */
+  readonly startedAt: string;
+  /** True when some change found in this scan was not published and committed. */
+  readonly dirty: boolean;
+  /** Counts accumulated across the invocations of this scan. */
+  readonly totals: PollCounts;
+}
+
+export interface PollCounts {
+  readonly fetched: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly optout_changed: number;
+  readonly unchanged: number;
+  readonly invalid: number;
+  readonly published: number;
+  readonly conflicts: number;
+  readonly unpublished: number;
+}
+
+/** What one invocation of the poll did. */
+export interface LastPoll {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly outcome: 'complete' | 'incomplete' | 'failed';
+  readonly mode: ScanMode;
+  readonly counts: PollCounts;
+  /** One sentence, for failed polls. */
+  readonly error?: string | undefined;
+}
+
+/** Per-app poll state (one item: the lease lives on it, so every write can be conditioned on holding it). */
+export interface PollState {
+  readonly appId: string;
+  /** Start time (ISO) of the last scan that completed with every change handled. */
+  readonly watermark: string | null;
+  readonly checkpoint: Checkpoint | null;
+  readonly lastPoll: LastPoll | null;
+  readonly lease: { readonly owner: string; readonly expiresAt: string } | null;
+}
+
+/** A snapshot to write, conditioned on the version its diff was computed against (null: must not exist). */
+export interface SnapshotCommit {
+  readonly snapshot: Snapshot;
+  readonly expectedVersion: number | null;
+}
+
+export interface CommitResult {
+  readonly committed: readonly string[];
+  /** Customer ids whose condition failed: someone else wrote a newer version. */
+  readonly conflicts: readonly string[];
+}
+
+/** Thrown by the state store when a write finds that this poll no longer holds the lease. */
+export class LeaseLostError extends Error {
+  constructor(readonly appId: string) {
+    super(`Lost the lease on app ${appId}: another poll took it over; stopping without further writes.`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export interface ArchiveQuery {
+  readonly appId: string;
+  /** ISO instant, inclusive. */
+  readonly since: string;
+  /** ISO instant, exclusive. */
+  readonly until: string;
+  readonly type?: EventType;
+  readonly customerId?: string;
+}
+
+/** How a scan's invocation ends, written in one conditional update. */
+export interface ScanEnd {
+  /** The new watermark; absent to keep the current one. */
+  readonly watermark?: string;
+  /** The checkpoint to keep for the next invocation, or null to clear it. */
+  readonly checkpoint: Checkpoint | null;
+  readonly lastPoll: LastPoll;
+}
+
+/**
+ * The per-app poll state, the lease, snapshots and the event archive.
+ *
+ * Request economy matters here (see the README's Performance section): taking the lease also
+ * returns the state, a checkpoint write also renews the lease, and ending a scan records the
+ * outcome and gives the lease back in the same write.
+ */
+export interface StateStore {
+  /**
+   * Takes the lease (or renews our own) and returns the app's state as it is now, or null
+   * when another owner holds an unexpired lease.
+   */
+  acquireLease(appId: string, owner: string, now: Date, ttlMs: number): Promise<PollState | null>;
+  /** Gives the lease back if this owner still holds it (for error paths; endScan releases too). */
+  releaseLease(appId: string, owner: string): Promise<void>;
+  getPollState(appId: string): Promise<PollState | null>;
+  /** Saves progress and extends the lease; throws LeaseLostError if another owner took it. */
+  saveCheckpoint(appId: string, owner: string, checkpoint: Checkpoint, leaseExpiresAt: Date): Promise<void>;
+  /** Records how this invocation ended and releases the lease; throws LeaseLostError as above. */
+  endScan(appId: string, owner: string, end: ScanEnd): Promise<void>;
+  /** Reads snapshots by customer id (missing ones are absent from the map). */
+  getSnapshots(appId: string, customerIds: readonly string[]): Promise<Map<string, Snapshot>>;
+  commitSnapshots(appId: string, commits: readonly SnapshotCommit[]): Promise<CommitResult>;
+  /** Stores published messages for replay (kept ARCHIVE_RETENTION_DAYS). */
+  archive(appId: string, messages: readonly OutboundMessage[], now: Date): Promise<void>;
+  readArchive(query: ArchiveQuery): AsyncIterable<OutboundMessage>;
+}
+
+export interface PublishResult {
+  /** Ids (OutboundMessage.id) that SNS accepted. */
+  readonly published: readonly string[];
+  /** Ids that still failed after the bounded retries, with the last reason. */
+  readonly failed: readonly { readonly id: string; readonly reason: string }[];
+}
+
+/** Sends messages to the events topic. Never throws for per-message failures: it reports them. */
+export interface EventPublisher {
+  publish(messages: readonly OutboundMessage[]): Promise<PublishResult>;
+}
+
+/** Structured log sink. Fields must never carry a customer's email, phone or name. */
+export interface Log {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
 }

@@ -1,0 +1,151 @@
+/**
+ * The poller Lambda: validated config → adapters → one poll of one app → metrics and summary.
+ * EventBridge Scheduler invokes it once per app with `{"appId": "..."}`. This module is the
+ * only place in the deployed code that reads the environment.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  type AwsClients,
+  createAwsClients,
+  type GleantapKeys,
+  resolveGleantapKeys,
+} from '../../lib/adapters.ts';
+import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
+import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
+import { type Environment, loadConfig, type NotifierConfig } from '../../lib/config.ts';
+import { createGleantapClient } from '../../lib/gleantap/client.ts';
+import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
+import { type PollSummary, pollApp } from '../../lib/poll.ts';
+import type { Log } from '../../lib/ports.ts';
+
+/** Time kept back from the Lambda timeout to finish the page in hand and record the checkpoint. */
+export const DEADLINE_MARGIN_MS = 45_000;
+/** How long the Gleantap keys read from Secrets Manager are reused before being read again. */
+const KEYS_TTL_MS = 5 * 60_000;
+
+const inputSchema = z.object({ appId: z.string().trim().min(1, 'appId must be a non-empty string') });
+
+/** What the handler needs from its surroundings; tests pass their own. */
+export interface HandlerDependencies {
+  readonly env: Environment;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly clock?: () => Date;
+}
+
+export interface PollerInput {
+  readonly appId: string;
+}
+
+function toLog(logger: Logger): Log {
+  return {
+    debug: (message, fields) => logger.debug(message, { ...fields }),
+    info: (message, fields) => logger.info(message, { ...fields }),
+    warn: (message, fields) => logger.warn(message, { ...fields }),
+    error: (message, fields) => logger.error(message, { ...fields }),
+  };
+}
+
+function recordMetrics(metrics: Metrics, summary: PollSummary): void {
+  metrics.addDimension(APP_ID_DIMENSION, summary.app_id);
+  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  count(MetricName.PollSucceeded, summary.outcome === 'complete' ? 1 : 0);
+  count(MetricName.PollFailed, summary.outcome === 'failed' ? 1 : 0);
+  count(MetricName.PollIncomplete, summary.outcome === 'incomplete' ? 1 : 0);
+  count(MetricName.CustomersFetched, summary.fetched);
+  count(MetricName.EventsCreated, summary.created);
+  count(MetricName.EventsUpdated, summary.updated);
+  count(MetricName.EventsOptoutChanged, summary.optout_changed);
+  count(MetricName.InvalidRecords, summary.invalid);
+  count(MetricName.Published, summary.published);
+  count(MetricName.PublishFailed, summary.unpublished);
+  count(MetricName.CommitConflicts, summary.conflicts);
+  metrics.addMetric(MetricName.PollDuration, MetricUnit.Milliseconds, summary.durationMs);
+  if (summary.lagSeconds !== null) metrics.addMetric(MetricName.Lag, MetricUnit.Seconds, summary.lagSeconds);
+}
+
+/**
+ * Builds the handler. Configuration is validated on the first invocation (every problem
+ * named at once); clients and the Gleantap keys are reused across warm invocations.
+ */
+export function createHandler(deps: HandlerDependencies) {
+  const logger = deps.logger ?? new Logger({ serviceName: METRICS_SERVICE });
+  const metrics = deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  const clock = deps.clock ?? (() => new Date());
+  let config: NotifierConfig | undefined;
+  let aws: AwsClients | undefined;
+  let keys: { value: GleantapKeys; readAt: number } | undefined;
+
+  return async function handler(
+    event: unknown,
+    context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
+  ): Promise<PollSummary> {
+    if (!config) {
+      const result = loadConfig(deps.env, {
+        appIds: true,
+        credentials: true,
+        table: true,
+        topic: true,
+        aws: true,
+      });
+      if (!result.ok) throw new Error(`Bad configuration: ${result.problems.join(' ')}`);
+      config = result.config;
+    }
+    const input = inputSchema.safeParse(event);
+    if (!input.success) {
+      throw new Error(
+        `Bad input: expected {"appId": "<Gleantap app id>"}; ${input.error.issues.map((i) => i.message).join('; ')}.`,
+      );
+    }
+    const { appId } = input.data;
+    if (!config.appIds.includes(appId))
+      throw new Error(`Bad input: appId ${appId} is not one of GLEANTAP_APP_IDS.`);
+    if (!config.credentials || !config.tableName || !config.topicArn)
+      throw new Error('Bad configuration: incomplete.');
+
+    aws ??= createAwsClients(config, { hasAwsCredentials: true });
+    const now = clock();
+    if (!keys || now.getTime() - keys.readAt > KEYS_TTL_MS) {
+      keys = { value: await resolveGleantapKeys(config.credentials), readAt: now.getTime() };
+    }
+    logger.appendKeys({ appId });
+    const source = createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keys.value });
+    try {
+      const summary = await pollApp(
+        {
+          source,
+          store: new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName }),
+          publisher: new SnsPublisher({ client: aws.sns, topicArn: config.topicArn }),
+          log: toLog(logger),
+          clock,
+        },
+        {
+          appId,
+          owner: `lambda:${context.awsRequestId}`,
+          lookbackDays: config.lookbackDays,
+          pageSize: config.pageSize,
+          watchedFields: config.watchedFields,
+          emitBaseline: config.emitBaseline,
+          deadline: new Date(
+            now.getTime() + Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS),
+          ),
+        },
+      );
+      recordMetrics(metrics, summary);
+      metrics.publishStoredMetrics();
+      // A failed poll fails the invocation, so the Errors alarm and the scheduler's retries see it.
+      if (summary.outcome === 'failed')
+        throw new Error(`Poll of app ${appId} failed: ${summary.error ?? 'unknown error'}`);
+      return summary;
+    } finally {
+      logger.removeKeys(['appId']);
+      await source.close();
+    }
+  };
+}
+
+/** The deployed handler, configured from the Lambda environment. */
+export const handler = createHandler({ env: process.env });

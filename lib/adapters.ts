@@ -1,0 +1,96 @@
+/**
+ * Builds the adapters behind the ports from validated configuration. Shared by the two
+ * composition roots (the Lambda handler and the CLI), so both talk to AWS and Gleantap the
+ * same way.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import type { GleantapCredentialsSource, NotifierConfig } from './config.ts';
+
+export interface GleantapKeys {
+  readonly apiKey: string;
+  readonly secretKey: string;
+}
+
+/** The secret's JSON shape in Secrets Manager. */
+export const credentialsSecretSchema = z.object({ apiKey: z.string().min(1), secretKey: z.string().min(1) });
+
+const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
+
+/**
+ * Static placeholder credentials for local stand-ins (dynalite, the SNS stand-in), which
+ * accept any signature. Used only when every configured AWS endpoint is on loopback and the
+ * environment has no credentials of its own.
+ */
+function localCredentials(config: NotifierConfig, options: AwsClientOptions) {
+  if (options.credentials) return { credentials: options.credentials };
+  const endpoints = [config.dynamodbEndpoint, config.snsEndpoint].filter((e): e is string => e !== null);
+  if (options.hasAwsCredentials || endpoints.length === 0 || !endpoints.every((e) => LOOPBACK.test(e)))
+    return {};
+  return { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+}
+
+export interface AwsClientOptions {
+  /** Whether the process environment carries AWS credentials of its own. */
+  readonly hasAwsCredentials: boolean;
+  /** Explicit credentials (the local stack's placeholders); otherwise the SDK's default chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export interface AwsClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+  destroy(): void;
+}
+
+/** DynamoDB and SNS clients for the configured region and endpoints. */
+export function createAwsClients(config: NotifierConfig, options: AwsClientOptions): AwsClients {
+  const common = {
+    region: config.region ?? 'us-east-1',
+    maxAttempts: 5,
+    ...localCredentials(config, options),
+  };
+  const dynamodb = new DynamoDBClient({
+    ...common,
+    ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
+  });
+  const sns = new SNSClient({ ...common, ...(config.snsEndpoint ? { endpoint: config.snsEndpoint } : {}) });
+  return {
+    dynamodb,
+    sns,
+    destroy() {
+      dynamodb.destroy();
+      sns.destroy();
+    },
+  };
+}
+
+/**
+ * The Gleantap keys: straight from configuration locally, or read from Secrets Manager when
+ * deployed. Errors name the secret by ARN, never its content.
+ *
+ * @throws Error when the secret cannot be read or is not `{"apiKey": "...", "secretKey": "..."}`.
+ */
+export async function resolveGleantapKeys(
+  source: GleantapCredentialsSource,
+  client?: SecretsManagerClient,
+): Promise<GleantapKeys> {
+  if (source.kind === 'keys') return { apiKey: source.apiKey, secretKey: source.secretKey };
+  const secrets = client ?? new SecretsManagerClient({});
+  const out = await secrets.send(new GetSecretValueCommand({ SecretId: source.secretArn }));
+  let value: unknown;
+  try {
+    value = JSON.parse(out.SecretString ?? '');
+  } catch {
+    throw new Error(`Secret ${source.secretArn} is not JSON: store {"apiKey": "...", "secretKey": "..."}.`);
+  }
+  const parsed = credentialsSecretSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new Error(
+      `Secret ${source.secretArn} must hold {"apiKey": "...", "secretKey": "..."} with both values non-empty.`,
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,490 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import type { EventType, JsonValue, MessageAttribute, OutboundMessage, Snapshot } from '../core/types.ts';
+import {
+  type ArchiveQuery,
+  type Checkpoint,
+  type CommitResult,
+  LeaseLostError,
+  type PollState,
+  type ScanEnd,
+  type SnapshotCommit,
+  type StateStore,
+} from '../ports.ts';
+import { ARCHIVE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
+
+const PK = TABLE_KEY_SCHEMA.partitionKey.name;
+const SK = TABLE_KEY_SCHEMA.sortKey.name;
+const TTL = TABLE_KEY_SCHEMA.timeToLiveAttribute;
+
+/** BatchGetItem takes at most 100 keys, BatchWriteItem at most 25 requests. */
+const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+/** Archive items of one app and day are spread over this many partitions. */
+export const ARCHIVE_SHARDS = 4;
+
+export interface DynamoStateStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Parallel DynamoDB requests per batch operation. @default 8 */
+  readonly concurrency?: number;
+  /** Retries of UnprocessedKeys / UnprocessedItems before giving up. @default 8 */
+  readonly maxBatchRetries?: number;
+  /** Injectable for tests. @default real timers */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const snapshotKey = (appId: string, customerId: string): Record<string, AttributeValue> => ({
+  [PK]: { S: `C#${appId}#${customerId}` },
+  [SK]: { S: 'S' },
+});
+const stateKey = (appId: string): Record<string, AttributeValue> => ({
+  [PK]: { S: `A#${appId}` },
+  [SK]: { S: 'STATE' },
+});
+
+const countsSchema = z.object({
+  fetched: z.number(),
+  created: z.number(),
+  updated: z.number(),
+  optout_changed: z.number(),
+  unchanged: z.number(),
+  invalid: z.number(),
+  published: z.number(),
+  conflicts: z.number(),
+  unpublished: z.number(),
+});
+const modeSchema = z.enum(['baseline', 'incremental', 'resync']);
+const checkpointSchema = z.object({
+  mode: modeSchema,
+  updatedSince: z.string().nullable(),
+  offset: z.number().int().min(0),
+  startedAt: z.string(),
+  dirty: z.boolean(),
+  totals: countsSchema,
+});
+const lastPollSchema = z.object({
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  outcome: z.enum(['complete', 'incomplete', 'failed']),
+  mode: modeSchema,
+  counts: countsSchema,
+  error: z.string().optional(),
+});
+const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValueSchema),
+    z.record(z.string(), jsonValueSchema),
+  ]),
+);
+const fieldsSchema = z.record(z.string(), jsonValueSchema);
+const attributesSchema = z.record(
+  z.string(),
+  z.object({ DataType: z.enum(['String', 'String.Array']), StringValue: z.string() }),
+);
+const eventSchema = z.record(z.string(), jsonValueSchema);
+
+/** Parses a JSON attribute written by this store; a corrupt item is an error that names it. */
+function parseJsonAttribute<T>(item: Record<string, AttributeValue>, name: string, schema: z.ZodType<T>): T {
+  const raw = item[name]?.S;
+  const where = `${item[PK]?.S ?? '?'}/${item[SK]?.S ?? '?'}`;
+  if (raw === undefined) throw new Error(`State item ${where} has no '${name}' attribute.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error(`State item ${where} has a '${name}' attribute that is not JSON.`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new Error(`State item ${where} has a malformed '${name}': ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The day partition and shard an archived event lives in. */
+export function archivePartition(appId: string, time: string, eventId: string): string {
+  const shard = Number.parseInt(eventId.slice(0, 2), 16) % ARCHIVE_SHARDS || 0;
+  return `E#${appId}#${time.slice(0, 10)}#${shard}`;
+}
+
+/**
+ * The state table adapter. DynamoDB (and dynalite) with no transactions: the lease lives on
+ * the per-app state item, so every checkpoint write is conditioned on still holding it, and
+ * each snapshot commit is conditioned on the version its diff was computed against.
+ */
+export class DynamoStateStore implements StateStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #limit: ReturnType<typeof pLimit>;
+  readonly #maxRetries: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: DynamoStateStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#limit = pLimit(options.concurrency ?? 8);
+    this.#maxRetries = options.maxBatchRetries ?? 8;
+    this.#sleep = options.sleep ?? realSleep;
+  }
+
+  async acquireLease(appId: string, owner: string, now: Date, ttlMs: number): Promise<PollState | null> {
+    try {
+      const out = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: stateKey(appId),
+          UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expires, appId = :app',
+          ConditionExpression:
+            'attribute_not_exists(leaseOwner) OR leaseOwner = :owner OR leaseExpiresAt < :now',
+          ExpressionAttributeValues: {
+            ':owner': { S: owner },
+            ':expires': { N: String(now.getTime() + ttlMs) },
+            ':now': { N: String(now.getTime()) },
+            ':app': { S: appId },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toPollState(appId, out.Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
+  }
+
+  async releaseLease(appId: string, owner: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: stateKey(appId),
+          UpdateExpression: 'REMOVE leaseOwner, leaseExpiresAt',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        }),
+      );
+    } catch (error) {
+      // Already expired and taken by someone else: nothing of ours to give back.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async getPollState(appId: string): Promise<PollState | null> {
+    const { Item: item } = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: stateKey(appId), ConsistentRead: true }),
+    );
+    return item ? toPollState(appId, item) : null;
+  }
+
+  async saveCheckpoint(
+    appId: string,
+    owner: string,
+    checkpoint: Checkpoint,
+    leaseExpiresAt: Date,
+  ): Promise<void> {
+    await this.#updateHoldingLease(appId, 'SET checkpoint = :checkpoint, leaseExpiresAt = :expires', {
+      ':owner': { S: owner },
+      ':checkpoint': { S: JSON.stringify(checkpoint) },
+      ':expires': { N: String(leaseExpiresAt.getTime()) },
+    });
+  }
+
+  async endScan(appId: string, owner: string, end: ScanEnd): Promise<void> {
+    const sets = ['lastPoll = :lastPoll'];
+    const removes = ['leaseOwner', 'leaseExpiresAt'];
+    const values: Record<string, AttributeValue> = {
+      ':owner': { S: owner },
+      ':lastPoll': { S: JSON.stringify(end.lastPoll) },
+    };
+    if (end.watermark !== undefined) {
+      sets.push('watermark = :watermark');
+      values[':watermark'] = { S: end.watermark };
+    }
+    if (end.checkpoint) {
+      sets.push('checkpoint = :checkpoint');
+      values[':checkpoint'] = { S: JSON.stringify(end.checkpoint) };
+    } else {
+      removes.push('checkpoint');
+    }
+    await this.#updateHoldingLease(appId, `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`, values);
+  }
+
+  async #updateHoldingLease(
+    appId: string,
+    expression: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: stateKey(appId),
+          UpdateExpression: expression,
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError(appId);
+      throw error;
+    }
+  }
+
+  async getSnapshots(appId: string, customerIds: readonly string[]): Promise<Map<string, Snapshot>> {
+    const found = new Map<string, Snapshot>();
+    const unique = [...new Set(customerIds)];
+    await Promise.all(
+      chunk(unique, BATCH_GET_LIMIT).map((ids) =>
+        this.#limit(async () => {
+          let keys: Record<string, AttributeValue>[] = ids.map((id) => snapshotKey(appId, id));
+          for (let attempt = 0; keys.length > 0; attempt++) {
+            if (attempt > this.#maxRetries) {
+              throw new Error(
+                `DynamoDB left ${keys.length} snapshot reads unprocessed after ${this.#maxRetries} retries (throttled).`,
+              );
+            }
+            if (attempt > 0) await this.#sleep(backoff(attempt));
+            const out = await this.#client.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [this.#table]: {
+                    Keys: keys,
+                    ProjectionExpression: '#c, h, v, f',
+                    ExpressionAttributeNames: { '#c': 'c' },
+                  },
+                },
+              }),
+            );
+            for (const item of out.Responses?.[this.#table] ?? []) {
+              const snapshot = toSnapshot(item);
+              found.set(snapshot.customerId, snapshot);
+            }
+            keys = out.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+          }
+        }),
+      ),
+    );
+    return found;
+  }
+
+  async commitSnapshots(appId: string, commits: readonly SnapshotCommit[]): Promise<CommitResult> {
+    const committed: string[] = [];
+    const conflicts: string[] = [];
+    await Promise.all(
+      commits.map(({ snapshot, expectedVersion }) =>
+        this.#limit(async () => {
+          try {
+            await this.#client.send(
+              new PutItemCommand({
+                TableName: this.#table,
+                Item: {
+                  ...snapshotKey(appId, snapshot.customerId),
+                  c: { S: snapshot.customerId },
+                  h: { S: snapshot.hash },
+                  v: { N: String(snapshot.version) },
+                  f: { S: JSON.stringify(snapshot.fields) },
+                },
+                ...(expectedVersion === null
+                  ? {
+                      ConditionExpression: 'attribute_not_exists(#pk)',
+                      ExpressionAttributeNames: { '#pk': PK },
+                    }
+                  : {
+                      ConditionExpression: 'v = :expected',
+                      ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
+                    }),
+              }),
+            );
+            committed.push(snapshot.customerId);
+          } catch (error) {
+            if (error instanceof ConditionalCheckFailedException) conflicts.push(snapshot.customerId);
+            else throw error;
+          }
+        }),
+      ),
+    );
+    return { committed, conflicts };
+  }
+
+  async archive(appId: string, messages: readonly OutboundMessage[], now: Date): Promise<void> {
+    if (messages.length === 0) return;
+    const ttl = String(Math.floor(now.getTime() / 1000) + ARCHIVE_RETENTION_DAYS * 86_400);
+    const requests: WriteRequest[] = messages.map((m) => {
+      const time = typeof m.event.time === 'string' ? m.event.time : now.toISOString();
+      return {
+        PutRequest: {
+          Item: {
+            [PK]: { S: archivePartition(appId, time, m.id) },
+            [SK]: { S: `${time}#${m.id}` },
+            [TTL]: { N: ttl },
+            id: { S: m.id },
+            type: { S: m.type },
+            c: { S: m.customerId },
+            seq: { N: String(m.sequence) },
+            msg: { S: m.message },
+            attrs: { S: JSON.stringify(m.attributes) },
+            event: { S: JSON.stringify(m.event) },
+            ...(m.subject !== undefined ? { subj: { S: m.subject } } : {}),
+            ...(m.messageStructure !== undefined ? { ms: { S: m.messageStructure } } : {}),
+          },
+        },
+      };
+    });
+    await Promise.all(
+      chunk(requests, BATCH_WRITE_LIMIT).map((batch) => this.#limit(() => this.#batchWrite(batch))),
+    );
+  }
+
+  async #batchWrite(batch: WriteRequest[]): Promise<void> {
+    let pending = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > this.#maxRetries) {
+        throw new Error(
+          `DynamoDB left ${pending.length} archive writes unprocessed after ${this.#maxRetries} retries (throttled).`,
+        );
+      }
+      if (attempt > 0) await this.#sleep(backoff(attempt));
+      const out = await this.#client.send(
+        new BatchWriteItemCommand({ RequestItems: { [this.#table]: pending } }),
+      );
+      pending = out.UnprocessedItems?.[this.#table] ?? [];
+    }
+  }
+
+  async *readArchive(query: ArchiveQuery): AsyncIterable<OutboundMessage> {
+    const first = Date.parse(query.since.slice(0, 10));
+    const last = Date.parse(query.until.slice(0, 10));
+    if (Number.isNaN(first) || Number.isNaN(last))
+      throw new Error('readArchive: since and until must be ISO instants.');
+    for (let day = first; day <= last; day += 86_400_000) {
+      const date = new Date(day).toISOString().slice(0, 10);
+      const shards = await Promise.all(
+        Array.from({ length: ARCHIVE_SHARDS }, (_, shard) =>
+          this.#queryArchivePartition(`E#${query.appId}#${date}#${shard}`, query),
+        ),
+      );
+      const items = shards.flat().sort((a, b) => (a[SK]?.S ?? '').localeCompare(b[SK]?.S ?? ''));
+      for (const item of items) yield toArchivedMessage(item);
+    }
+  }
+
+  async #queryArchivePartition(
+    partition: string,
+    query: ArchiveQuery,
+  ): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    const filters: string[] = [];
+    const values: Record<string, AttributeValue> = {
+      ':pk': { S: partition },
+      ':from': { S: query.since },
+      // Sort keys are `<time>#<id>`: everything at `until` or later sorts after `<until>#`.
+      ':to': { S: `${query.until}#` },
+    };
+    const names: Record<string, string> = { '#pk': PK, '#sk': SK };
+    if (query.type) {
+      filters.push('#type = :type');
+      values[':type'] = { S: query.type };
+      names['#type'] = 'type';
+    }
+    if (query.customerId) {
+      filters.push('c = :customer');
+      values[':customer'] = { S: query.customerId };
+    }
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out: QueryCommandOutput = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items.filter((item) => (item[SK]?.S ?? '') < `${query.until}`);
+  }
+}
+
+function backoff(attempt: number): number {
+  const cap = Math.min(2_000, 25 * 2 ** attempt);
+  return cap / 2 + Math.random() * (cap / 2);
+}
+
+function toPollState(appId: string, item: Record<string, AttributeValue>): PollState {
+  const owner = item.leaseOwner?.S;
+  const expires = item.leaseExpiresAt?.N;
+  return {
+    appId,
+    watermark: item.watermark?.S ?? null,
+    checkpoint: item.checkpoint ? parseJsonAttribute(item, 'checkpoint', checkpointSchema) : null,
+    lastPoll: item.lastPoll ? parseJsonAttribute(item, 'lastPoll', lastPollSchema) : null,
+    lease: owner && expires ? { owner, expiresAt: new Date(Number(expires)).toISOString() } : null,
+  };
+}
+
+function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
+  const customerId = item.c?.S;
+  const hash = item.h?.S;
+  const version = Number(item.v?.N);
+  if (customerId === undefined || hash === undefined || !Number.isInteger(version) || version < 1) {
+    throw new Error(
+      `Snapshot item ${item[PK]?.S ?? '?'} is malformed (missing customer id, hash or version).`,
+    );
+  }
+  return { customerId, hash, version, fields: parseJsonAttribute(item, 'f', fieldsSchema) };
+}
+
+const EVENT_TYPES: readonly EventType[] = ['customer.created', 'customer.updated', 'customer.optout_changed'];
+const isEventType = (value: string | undefined): value is EventType =>
+  EVENT_TYPES.some((type) => type === value);
+
+function toArchivedMessage(item: Record<string, AttributeValue>): OutboundMessage {
+  const type = item.type?.S;
+  const id = item.id?.S;
+  const customerId = item.c?.S;
+  const message = item.msg?.S;
+  if (!isEventType(type) || !id || !customerId || message === undefined) {
+    throw new Error(`Archived event ${item[SK]?.S ?? '?'} is malformed.`);
+  }
+  const attributes: Record<string, MessageAttribute> = parseJsonAttribute(item, 'attrs', attributesSchema);
+  return {
+    id,
+    type,
+    customerId,
+    sequence: Number(item.seq?.N ?? '0'),
+    message,
+    attributes,
+    event: parseJsonAttribute(item, 'event', eventSchema),
+    ...(item.subj?.S !== undefined ? { subject: item.subj.S } : {}),
+    ...(item.ms?.S === 'json' ? { messageStructure: 'json' as const } : {}),
+  };
+}

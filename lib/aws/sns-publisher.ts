@@ -1,0 +1,148 @@
+import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import pLimit from 'p-limit';
+import type { OutboundMessage } from '../core/types.ts';
+import type { EventPublisher, PublishResult } from '../ports.ts';
+
+/** SNS PublishBatch limits: 10 entries and 256 KiB of payload (messages plus attributes) per call. */
+export const MAX_BATCH_ENTRIES = 10;
+export const MAX_BATCH_BYTES = 262_144;
+
+export interface SnsPublisherOptions {
+  readonly client: SNSClient;
+  readonly topicArn: string;
+  /** PublishBatch calls in flight at once. @default 8 */
+  readonly concurrency?: number;
+  /** Rounds of re-sending failed entries (and failed calls) before reporting them. @default 3 */
+  readonly maxRetries?: number;
+  /** Injectable for tests. @default real timers */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Bytes SNS counts for one entry: the message, the subject and every attribute's name, type and value. */
+export function entrySize(message: OutboundMessage): number {
+  let size = Buffer.byteLength(message.message) + (message.subject ? Buffer.byteLength(message.subject) : 0);
+  for (const [name, attribute] of Object.entries(message.attributes)) {
+    size += Buffer.byteLength(name) + attribute.DataType.length + Buffer.byteLength(attribute.StringValue);
+  }
+  return size;
+}
+
+/** Splits messages into PublishBatch groups that respect both the entry and the byte limit, keeping order. */
+export function planBatches(messages: readonly OutboundMessage[]): OutboundMessage[][] {
+  const batches: OutboundMessage[][] = [];
+  let current: OutboundMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = entrySize(message);
+    if (current.length > 0 && (current.length === MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+function toEntry(message: OutboundMessage, index: number): PublishBatchRequestEntry {
+  return {
+    // Entry ids only need to be unique within one call; the CloudEvent id stays in the body.
+    Id: `m${index}`,
+    Message: message.message,
+    ...(message.messageStructure ? { MessageStructure: message.messageStructure } : {}),
+    ...(message.subject ? { Subject: message.subject } : {}),
+    MessageAttributes: Object.fromEntries(
+      Object.entries(message.attributes).map(([name, a]) => [
+        name,
+        { DataType: a.DataType, StringValue: a.StringValue },
+      ]),
+    ),
+  };
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Publishes to the events topic with PublishBatch. Failed entries and failed calls are
+ * re-sent a bounded number of times with backoff; whatever still fails is reported, never
+ * thrown, so the poll can leave those customers uncommitted for the next poll to re-detect.
+ */
+export class SnsPublisher implements EventPublisher {
+  readonly #client: SNSClient;
+  readonly #topicArn: string;
+  readonly #limit: ReturnType<typeof pLimit>;
+  readonly #maxRetries: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: SnsPublisherOptions) {
+    this.#client = options.client;
+    this.#topicArn = options.topicArn;
+    this.#limit = pLimit(options.concurrency ?? 8);
+    this.#maxRetries = options.maxRetries ?? 3;
+    this.#sleep = options.sleep ?? realSleep;
+  }
+
+  async publish(messages: readonly OutboundMessage[]): Promise<PublishResult> {
+    const published: string[] = [];
+    const failed: { id: string; reason: string }[] = [];
+    await Promise.all(
+      planBatches(messages).map((batch) =>
+        this.#limit(async () => {
+          const outcome = await this.#publishBatch(batch);
+          published.push(...outcome.published);
+          failed.push(...outcome.failed);
+        }),
+      ),
+    );
+    return { published, failed };
+  }
+
+  async #publishBatch(batch: readonly OutboundMessage[]): Promise<PublishResult> {
+    const published: string[] = [];
+    let pending = batch;
+    let reasons = new Map<string, string>();
+    for (let attempt = 0; pending.length > 0 && attempt <= this.#maxRetries; attempt++) {
+      if (attempt > 0) await this.#sleep(Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      const next: OutboundMessage[] = [];
+      reasons = new Map();
+      try {
+        const out = await this.#client.send(
+          new PublishBatchCommand({
+            TopicArn: this.#topicArn,
+            PublishBatchRequestEntries: pending.map(toEntry),
+          }),
+        );
+        const failedIndexes = new Map<number, string>();
+        for (const f of out.Failed ?? []) {
+          failedIndexes.set(Number(f.Id?.slice(1)), `${f.Code ?? 'Failed'}: ${f.Message ?? 'no message'}`);
+        }
+        pending.forEach((message, index) => {
+          const reason = failedIndexes.get(index);
+          if (reason === undefined) {
+            published.push(message.id);
+          } else {
+            next.push(message);
+            reasons.set(message.id, reason);
+          }
+        });
+        // A sender fault (bad input) will not pass on a retry either; report it now.
+        const senderFault = (out.Failed ?? []).some((f) => f.SenderFault);
+        if (senderFault)
+          return {
+            published,
+            failed: next.map((m) => ({ id: m.id, reason: reasons.get(m.id) ?? 'Failed' })),
+          };
+      } catch (error) {
+        const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'PublishBatch failed';
+        for (const message of pending) {
+          next.push(message);
+          reasons.set(message.id, reason);
+        }
+      }
+      pending = next;
+    }
+    return { published, failed: pending.map((m) => ({ id: m.id, reason: reasons.get(m.id) ?? 'Failed' })) };
+  }
+}

@@ -1,0 +1,454 @@
+/**
+ * The operator CLI, exactly as DESIGN.md "Operator CLI" specifies (a contract: scripts and
+ * acceptance tests drive it). Results go to stdout, logs to stderr. Exit status: 0 done,
+ * 1 a poll failed or left a change unpublished, 2 bad usage or configuration.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { createAwsClients, resolveGleantapKeys } from '../adapters.ts';
+import { createStateTable } from '../aws/create-table.ts';
+import { DynamoStateStore } from '../aws/dynamo-state-store.ts';
+import { SnsPublisher } from '../aws/sns-publisher.ts';
+import { type ConfigNeeds, type Environment, loadConfig, type NotifierConfig } from '../config.ts';
+import type { EventType, OutboundMessage } from '../core/types.ts';
+import { createGleantapClient } from '../gleantap/client.ts';
+import { MemoryStateStore } from '../local/memory-state-store.ts';
+import { type PollSummary, pollApp } from '../poll.ts';
+import type { EventPublisher, Log, PollState, StateStore } from '../ports.ts';
+import { createStreamLog, isLogLevel, type LogLevel } from './stderr-log.ts';
+
+export interface CliIo {
+  readonly env: Environment;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** True when stderr is a terminal: long scans then show a progress line. */
+  readonly stderrIsTty?: boolean;
+  /** Stops long-running commands (`local`) on Ctrl-C. */
+  readonly signal?: AbortSignal;
+}
+
+/** Exit statuses of the CLI contract. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const HELP = `Usage: gleantap-notifier <command> [options]
+
+Commands:
+  create-table                 Create the state table (idempotent).
+  poll [--app-id ID]... [--json] [--dry-run] [--emit-baseline] [--max-seconds N]
+                               One poll per app (default: all of GLEANTAP_APP_IDS).
+  status [--app-id ID]... [--json]
+                               Watermark, last poll, checkpoint, lease and counts per app.
+  replay --app-id ID --since T [--until T] [--type T] [--customer ID] [--dry-run] [--json]
+                               Re-publish archived events (same ids) for a window.
+  resync --app-id ID [--json] [--dry-run]
+                               A full scan that publishes whatever differs from the snapshots.
+  local [--cycles N] [--interval SECONDS] [--customers N]
+                               The embedded demo behind npm start.
+
+Environment: GLEANTAP_BASE_URL, GLEANTAP_APP_IDS, GLEANTAP_API_KEY, GLEANTAP_SECRET_KEY
+(or GLEANTAP_CREDENTIALS_SECRET_ARN), NOTIFIER_TABLE_NAME, EVENTS_TOPIC_ARN, AWS_REGION,
+AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, NOTIFIER_LOOKBACK_DAYS, NOTIFIER_PAGE_SIZE,
+NOTIFIER_EMIT_BASELINE, NOTIFIER_WATCHED_FIELDS, NOTIFIER_LOG_LEVEL.
+Exit status: 0 done, 1 a poll failed or left a change unpublished, 2 bad usage or configuration.
+`;
+
+const EVENT_TYPES: readonly EventType[] = ['customer.created', 'customer.updated', 'customer.optout_changed'];
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+function parse<const T extends OptionsConfig>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function requireConfig(env: Environment, needs: ConfigNeeds): NotifierConfig {
+  const result = loadConfig(env, needs);
+  if (!result.ok)
+    throw new UsageError(`Bad configuration:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`);
+  return result.config;
+}
+
+function parsePositiveInt(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new UsageError(`--${flag} must be a whole number of at least 1, not ${JSON.stringify(raw)}.`);
+  return Number(raw);
+}
+
+/** An ISO 8601 instant or a YYYY-MM-DD date (midnight UTC), as an ISO string. */
+export function parseInstantFlag(flag: string, raw: string): string {
+  const text = /^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw;
+  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new UsageError(
+      `--${flag} must be an ISO 8601 time or a YYYY-MM-DD date, not ${JSON.stringify(raw)}.`,
+    );
+  return new Date(ms).toISOString();
+}
+
+function logLevel(env: Environment, fallback: LogLevel): LogLevel {
+  const raw = env.NOTIFIER_LOG_LEVEL?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (!isLogLevel(raw))
+    throw new UsageError('NOTIFIER_LOG_LEVEL must be one of debug, info, warn, error, silent.');
+  return raw;
+}
+
+/** Runs the CLI with argv (without node and script) and returns the exit status. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    const log = createStreamLog(io.stderr, logLevel(io.env, command === 'local' ? 'warn' : 'info'));
+    switch (command) {
+      case 'create-table':
+        return await createTableCommand(rest, io);
+      case 'poll':
+        return await pollCommand(rest, io, log, false);
+      case 'resync':
+        return await pollCommand(rest, io, log, true);
+      case 'status':
+        return await statusCommand(rest, io);
+      case 'replay':
+        return await replayCommand(rest, io, log);
+      case 'local': {
+        const { runLocalDemo } = await import('../local/local-demo.ts');
+        const values = parse(rest, {
+          cycles: { type: 'string' },
+          interval: { type: 'string' },
+          customers: { type: 'string' },
+        });
+        return await runLocalDemo({
+          cycles: parsePositiveInt('cycles', values.cycles),
+          intervalSeconds: parsePositiveInt('interval', values.interval) ?? 3,
+          customers: parsePositiveInt('customers', values.customers) ?? 200,
+          io,
+          log,
+        });
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        (command === undefined ? io.stderr : io.stdout)(HELP);
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      default:
+        throw new UsageError(
+          `Unknown command ${JSON.stringify(command)}. Commands: create-table, poll, status, replay, resync, local.`,
+        );
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`gleantap-notifier: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr(`gleantap-notifier: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failed;
+  }
+}
+
+async function createTableCommand(args: string[], io: CliIo): Promise<number> {
+  parse(args, {});
+  const config = requireConfig(io.env, { table: true, aws: true });
+  const aws = createAwsClients(config, { hasAwsCredentials: hasAwsCredentials(io.env) });
+  try {
+    const tableName = config.tableName ?? '';
+    const result = await createStateTable(aws.dynamodb, tableName);
+    io.stdout(`${result.created ? 'Created' : 'Table already exists:'} ${tableName}\n`);
+    if (!result.ttlEnabled)
+      io.stderr('This endpoint has no TTL API (dynalite): archived events will not expire here.\n');
+    return EXIT.ok;
+  } finally {
+    aws.destroy();
+  }
+}
+
+function hasAwsCredentials(env: Environment): boolean {
+  return Boolean(
+    env.AWS_ACCESS_KEY_ID ||
+      env.AWS_PROFILE ||
+      env.AWS_CONTAINER_CREDENTIALS_FULL_URI ||
+      env.AWS_WEB_IDENTITY_TOKEN_FILE,
+  );
+}
+
+function appIdsFrom(flagValues: string[] | undefined, config: NotifierConfig): string[] {
+  const ids = flagValues && flagValues.length > 0 ? flagValues : [...config.appIds];
+  for (const id of ids) if (!id.trim()) throw new UsageError('--app-id must not be empty.');
+  if (ids.length === 0) throw new UsageError('No app to poll: set GLEANTAP_APP_IDS or pass --app-id.');
+  return [...new Set(ids)];
+}
+
+/** The JSON line of `poll --json`, exactly the keys of the contract. */
+export function summaryLine(summary: PollSummary): string {
+  const baseline = summary.mode === 'baseline';
+  return JSON.stringify({
+    app_id: summary.app_id,
+    mode: baseline ? 'baseline' : 'incremental',
+    complete: summary.complete,
+    fetched: summary.fetched,
+    created: summary.created,
+    updated: summary.updated,
+    optout_changed: summary.optout_changed,
+    unchanged: summary.unchanged,
+    invalid: summary.invalid,
+    published: summary.published,
+  });
+}
+
+function summaryText(summary: PollSummary): string {
+  const what =
+    summary.outcome === 'lease_held'
+      ? 'skipped: another poll holds the lease'
+      : `${summary.mode} scan ${summary.outcome === 'complete' ? 'complete' : summary.outcome}`;
+  return (
+    `app ${summary.app_id}: ${what}${summary.dryRun ? ' (dry run)' : ''} — fetched ${summary.fetched}, ` +
+    `created ${summary.created}, updated ${summary.updated}, opt-out changes ${summary.optout_changed}, ` +
+    `unchanged ${summary.unchanged}, invalid ${summary.invalid}, published ${summary.published}` +
+    (summary.conflicts ? `, conflicts ${summary.conflicts}` : '') +
+    (summary.unpublished ? `, unpublished ${summary.unpublished}` : '') +
+    ` in ${(summary.durationMs / 1000).toFixed(1)} s\n`
+  );
+}
+
+async function pollCommand(args: string[], io: CliIo, log: Log, resync: boolean): Promise<number> {
+  const values = parse(args, {
+    'app-id': { type: 'string', multiple: true },
+    json: { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    'emit-baseline': { type: 'boolean', default: false },
+    'max-seconds': { type: 'string' },
+  });
+  const dryRun = values['dry-run'] ?? false;
+  if (resync && (values['app-id']?.length ?? 0) === 0) throw new UsageError('resync needs --app-id ID.');
+  // A dry run may go without a table (everything is then a baseline) and never needs the topic.
+  const config = requireConfig(io.env, {
+    appIds: (values['app-id']?.length ?? 0) === 0,
+    credentials: true,
+    table: !dryRun,
+    topic: !dryRun,
+    aws: !dryRun,
+  });
+  const appIds = appIdsFrom(values['app-id'], config);
+  const maxSeconds = parsePositiveInt('max-seconds', values['max-seconds']);
+  const json = values.json ?? false;
+
+  if (!config.credentials) throw new UsageError('GLEANTAP_API_KEY and GLEANTAP_SECRET_KEY are missing.');
+  const keys = await resolveGleantapKeys(config.credentials);
+  const source = createGleantapClient({
+    baseUrl: config.gleantapBaseUrl,
+    apiKey: keys.apiKey,
+    secretKey: keys.secretKey,
+  });
+  const useAws = config.tableName !== null;
+  const aws = useAws ? createAwsClients(config, { hasAwsCredentials: hasAwsCredentials(io.env) }) : null;
+  const store: StateStore =
+    aws && config.tableName
+      ? new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName })
+      : new MemoryStateStore();
+  const publisher: EventPublisher =
+    aws && config.topicArn && !dryRun
+      ? new SnsPublisher({ client: aws.sns, topicArn: config.topicArn })
+      : refusingPublisher;
+  if (dryRun && !useAws)
+    log.info(
+      'Dry run without NOTIFIER_TABLE_NAME: no snapshots to compare with, so every app is a baseline.',
+    );
+
+  let exit: number = EXIT.ok;
+  try {
+    for (const appId of appIds) {
+      const progress = io.stderrIsTty ? progressLine(io, appId) : undefined;
+      const summary = await pollApp(
+        { source, store, publisher, log, clock: () => new Date() },
+        {
+          appId,
+          owner: `cli:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+          lookbackDays: config.lookbackDays,
+          pageSize: config.pageSize,
+          watchedFields: config.watchedFields,
+          emitBaseline: (values['emit-baseline'] ?? false) || config.emitBaseline,
+          resync,
+          dryRun,
+          ...(maxSeconds ? { deadline: new Date(Date.now() + maxSeconds * 1000) } : {}),
+          ...(dryRun ? { onMessages: (messages) => printDryRun(messages, io, json) } : {}),
+          ...(progress ? { onProgress: progress.update } : {}),
+        },
+      );
+      progress?.done();
+      io.stdout(json ? `${summaryLine(summary)}\n` : summaryText(summary));
+      if (summary.outcome === 'lease_held')
+        io.stderr(`app ${appId}: another poll holds the lease; nothing done.\n`);
+      if (summary.outcome === 'failed') {
+        io.stderr(
+          `app ${appId}: the poll failed and the watermark did not advance: ${summary.error ?? 'unknown error'}\n`,
+        );
+        exit = EXIT.failed;
+      }
+    }
+  } finally {
+    await source.close();
+    aws?.destroy();
+  }
+  return exit;
+}
+
+const refusingPublisher: EventPublisher = {
+  publish: () => Promise.reject(new Error('Publishing is not available in a dry run.')),
+};
+
+function printDryRun(messages: readonly OutboundMessage[], io: CliIo, json: boolean): void {
+  const write = json ? io.stderr : io.stdout;
+  for (const message of messages) write(`${JSON.stringify(message.event)}\n`);
+}
+
+function progressLine(io: CliIo, appId: string) {
+  let shown = false;
+  return {
+    update: ({ fetched, offset }: { fetched: number; offset: number }) => {
+      shown = true;
+      io.stderr(
+        `\r\x1b[2K${appId}: ${fetched.toLocaleString('en-US')} customers scanned (offset ${offset.toLocaleString('en-US')})`,
+      );
+    },
+    done: () => {
+      if (shown) io.stderr('\r\x1b[2K');
+    },
+  };
+}
+
+async function statusCommand(args: string[], io: CliIo): Promise<number> {
+  const values = parse(args, {
+    'app-id': { type: 'string', multiple: true },
+    json: { type: 'boolean', default: false },
+  });
+  const config = requireConfig(io.env, {
+    table: true,
+    aws: true,
+    appIds: (values['app-id']?.length ?? 0) === 0,
+  });
+  const appIds = appIdsFrom(values['app-id'], config);
+  const aws = createAwsClients(config, { hasAwsCredentials: hasAwsCredentials(io.env) });
+  try {
+    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
+    for (const appId of appIds) {
+      const state = await store.getPollState(appId);
+      io.stdout(values.json ? `${JSON.stringify(statusJson(appId, state))}\n` : statusText(appId, state));
+    }
+    return EXIT.ok;
+  } finally {
+    aws.destroy();
+  }
+}
+
+function statusJson(appId: string, state: PollState | null) {
+  return {
+    app_id: appId,
+    watermark: state?.watermark ?? null,
+    last_poll: state?.lastPoll ?? null,
+    checkpoint: state?.checkpoint ?? null,
+    lease: state?.lease ?? null,
+  };
+}
+
+function statusText(appId: string, state: PollState | null): string {
+  if (!state) return `app ${appId}: never polled\n`;
+  const last = state.lastPoll;
+  const lines = [
+    `app ${appId}`,
+    `  watermark   ${state.watermark ?? 'none (the next poll is a baseline)'}`,
+    `  last poll   ${last ? `${last.outcome} ${last.mode} scan, ${last.startedAt} → ${last.finishedAt}${last.error ? ` (${last.error})` : ''}` : 'none'}`,
+    `  counts      ${
+      last
+        ? Object.entries(last.counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')
+        : '-'
+    }`,
+    `  checkpoint  ${state.checkpoint ? `${state.checkpoint.mode} scan at offset ${state.checkpoint.offset}${state.checkpoint.updatedSince ? ` of updated_since ${state.checkpoint.updatedSince}` : ''}, started ${state.checkpoint.startedAt}` : 'none'}`,
+    `  lease       ${state.lease ? `held by ${state.lease.owner} until ${state.lease.expiresAt}` : 'free'}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+async function replayCommand(args: string[], io: CliIo, log: Log): Promise<number> {
+  const values = parse(args, {
+    'app-id': { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    type: { type: 'string' },
+    customer: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
+  const appId = values['app-id'];
+  if (!appId?.trim()) throw new UsageError('replay needs --app-id ID.');
+  if (!values.since) throw new UsageError('replay needs --since T (an ISO 8601 time or YYYY-MM-DD).');
+  const since = parseInstantFlag('since', values.since);
+  const until = values.until ? parseInstantFlag('until', values.until) : new Date().toISOString();
+  if (until <= since) throw new UsageError('--until must be later than --since.');
+  const type = EVENT_TYPES.find((t) => t === values.type);
+  if (values.type !== undefined && type === undefined) {
+    throw new UsageError(
+      `--type must be one of ${EVENT_TYPES.join(', ')}, not ${JSON.stringify(values.type)}.`,
+    );
+  }
+  const dryRun = values['dry-run'] ?? false;
+  const config = requireConfig(io.env, { table: true, aws: true, topic: !dryRun });
+  const aws = createAwsClients(config, { hasAwsCredentials: hasAwsCredentials(io.env) });
+  try {
+    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
+    const publisher = config.topicArn
+      ? new SnsPublisher({ client: aws.sns, topicArn: config.topicArn })
+      : null;
+    const query = {
+      appId,
+      since,
+      until,
+      ...(type ? { type } : {}),
+      ...(values.customer ? { customerId: values.customer } : {}),
+    };
+    let found = 0;
+    let published = 0;
+    let failed = 0;
+    let batch: OutboundMessage[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      if (dryRun || !publisher) {
+        for (const m of batch) io.stdout(`${JSON.stringify(m.event)}\n`);
+      } else {
+        const result = await publisher.publish(batch);
+        published += result.published.length;
+        failed += result.failed.length;
+      }
+      batch = [];
+    };
+    for await (const message of store.readArchive(query)) {
+      found++;
+      batch.push(message);
+      if (batch.length >= 100) await flush();
+    }
+    await flush();
+    const summary = { app_id: appId, since, until, found, published, failed, dry_run: dryRun };
+    if (values.json) io.stdout(`${JSON.stringify(summary)}\n`);
+    else if (!dryRun)
+      io.stdout(
+        `app ${appId}: replayed ${published} of ${found} archived event(s) from ${since} to ${until}\n`,
+      );
+    else io.stderr(`app ${appId}: ${found} archived event(s) from ${since} to ${until} would be replayed\n`);
+    if (failed > 0) {
+      log.error('Some replayed events could not be published.', { appId, failed });
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  } finally {
+    aws.destroy();
+  }
+}

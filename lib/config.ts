@@ -1,0 +1,230 @@
+/**
+ * The one configuration module. The composition roots (the Lambda handler and the CLI) pass
+ * in their environment; everything else receives the typed result. Every problem is
+ * reported at once, each naming its setting.
+ */
+import { DEFAULT_WATCHED_FIELDS } from './core/content-hash.ts';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export type GleantapCredentialsSource =
+  | { readonly kind: 'keys'; readonly apiKey: string; readonly secretKey: string }
+  | { readonly kind: 'secret'; readonly secretArn: string };
+
+export interface NotifierConfig {
+  readonly gleantapBaseUrl: string;
+  readonly appIds: readonly string[];
+  readonly credentials: GleantapCredentialsSource | null;
+  readonly tableName: string | null;
+  readonly topicArn: string | null;
+  readonly region: string | null;
+  readonly dynamodbEndpoint: string | null;
+  readonly snsEndpoint: string | null;
+  readonly lookbackDays: number;
+  readonly pageSize: number;
+  readonly emitBaseline: boolean;
+  /** The full watched set: the defaults plus NOTIFIER_WATCHED_FIELDS. */
+  readonly watchedFields: readonly string[];
+}
+
+/** What a command needs; a missing required setting is a problem only when it is needed. */
+export interface ConfigNeeds {
+  readonly appIds?: boolean;
+  readonly credentials?: boolean;
+  readonly table?: boolean;
+  readonly topic?: boolean;
+  readonly aws?: boolean;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: NotifierConfig }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+export const DEFAULT_GLEANTAP_BASE_URL = 'https://api.gleantap.com';
+
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+function present(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function parseUrl(name: string, raw: string, problems: string[], hostOnly: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${name} is not a URL: expected e.g. https://api.gleantap.com.`);
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`${name} must use http or https, not ${url.protocol.replace(':', '')}.`);
+    return null;
+  }
+  if (hostOnly && (url.pathname !== '/' || url.search || url.hash)) {
+    problems.push(
+      `${name} must be scheme and host only (the client appends /v2/ExternalApi/getCustomers), not ${url.pathname}${url.search}.`,
+    );
+    return null;
+  }
+  return url.origin;
+}
+
+function parseInteger(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}.`);
+    return fallback;
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    problems.push(`${name} must be from ${min} to ${max}, not ${value}.`);
+    return fallback;
+  }
+  return value;
+}
+
+function parseBoolean(name: string, raw: string | undefined, problems: string[]): boolean {
+  if (raw === undefined) return false;
+  const value = raw.toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  problems.push(`${name} must be true or false.`);
+  return false;
+}
+
+/** Splits a comma-separated list, reporting empty and repeated entries. */
+export function parseList(name: string, raw: string, problems: string[]): string[] {
+  const items = raw.split(',').map((item) => item.trim());
+  if (items.some((item) => item === ''))
+    problems.push(`${name} has an empty entry: write a comma-separated list such as a1,b2.`);
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (item && seen.has(item)) problems.push(`${name} lists ${item} twice.`);
+    seen.add(item);
+  }
+  return [...seen].filter(Boolean);
+}
+
+/**
+ * Reads and validates the configuration from an environment. Never throws: every problem
+ * is returned at once, each a sentence naming its setting.
+ */
+export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigResult {
+  const problems: string[] = [];
+
+  const baseUrlRaw = present(env.GLEANTAP_BASE_URL);
+  const gleantapBaseUrl = baseUrlRaw
+    ? (parseUrl('GLEANTAP_BASE_URL', baseUrlRaw, problems, true) ?? '')
+    : DEFAULT_GLEANTAP_BASE_URL;
+
+  const appIdsRaw = present(env.GLEANTAP_APP_IDS);
+  const appIds = appIdsRaw ? parseList('GLEANTAP_APP_IDS', appIdsRaw, problems) : [];
+  if (needs.appIds && appIds.length === 0 && !appIdsRaw) {
+    problems.push(
+      'GLEANTAP_APP_IDS is missing: set it to a comma-separated list of Gleantap app ids (or pass --app-id).',
+    );
+  }
+
+  const apiKey = present(env.GLEANTAP_API_KEY);
+  const secretKey = present(env.GLEANTAP_SECRET_KEY);
+  const secretArn = present(env.GLEANTAP_CREDENTIALS_SECRET_ARN);
+  let credentials: GleantapCredentialsSource | null = null;
+  if (apiKey && secretKey) {
+    credentials = { kind: 'keys', apiKey, secretKey };
+  } else if (apiKey || secretKey) {
+    problems.push(
+      `${apiKey ? 'GLEANTAP_SECRET_KEY' : 'GLEANTAP_API_KEY'} is missing: the Gleantap keys come as a pair.`,
+    );
+  } else if (secretArn) {
+    if (SECRET_ARN.test(secretArn)) credentials = { kind: 'secret', secretArn };
+    else problems.push('GLEANTAP_CREDENTIALS_SECRET_ARN is not a Secrets Manager secret ARN.');
+  } else if (needs.credentials) {
+    problems.push(
+      'GLEANTAP_API_KEY and GLEANTAP_SECRET_KEY are missing (or set GLEANTAP_CREDENTIALS_SECRET_ARN).',
+    );
+  }
+
+  const tableName = present(env.NOTIFIER_TABLE_NAME) ?? null;
+  if (tableName !== null && !TABLE_NAME.test(tableName)) {
+    problems.push('NOTIFIER_TABLE_NAME must be 3 to 255 letters, digits, _ . or -.');
+  } else if (tableName === null && needs.table) {
+    problems.push('NOTIFIER_TABLE_NAME is missing: name the DynamoDB state table.');
+  }
+
+  const topicArn = present(env.EVENTS_TOPIC_ARN) ?? null;
+  if (topicArn !== null && !TOPIC_ARN.test(topicArn)) {
+    problems.push('EVENTS_TOPIC_ARN is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>).');
+  } else if (topicArn === null && needs.topic) {
+    problems.push('EVENTS_TOPIC_ARN is missing: name the SNS topic events are published to.');
+  }
+
+  const region = present(env.AWS_REGION) ?? present(env.AWS_DEFAULT_REGION) ?? null;
+  if (region === null && needs.aws)
+    problems.push('AWS_REGION is missing: set the AWS region of the table and topic.');
+  const dynamoRaw = present(env.AWS_ENDPOINT_URL_DYNAMODB);
+  const snsRaw = present(env.AWS_ENDPOINT_URL_SNS);
+  const dynamodbEndpoint = dynamoRaw
+    ? parseUrl('AWS_ENDPOINT_URL_DYNAMODB', dynamoRaw, problems, false)
+    : null;
+  const snsEndpoint = snsRaw ? parseUrl('AWS_ENDPOINT_URL_SNS', snsRaw, problems, false) : null;
+
+  const lookbackDays = parseInteger(
+    'NOTIFIER_LOOKBACK_DAYS',
+    present(env.NOTIFIER_LOOKBACK_DAYS),
+    1,
+    0,
+    30,
+    problems,
+  );
+  const pageSize = parseInteger(
+    'NOTIFIER_PAGE_SIZE',
+    present(env.NOTIFIER_PAGE_SIZE),
+    1000,
+    1,
+    1000,
+    problems,
+  );
+  const emitBaseline = parseBoolean('NOTIFIER_EMIT_BASELINE', present(env.NOTIFIER_EMIT_BASELINE), problems);
+
+  const watchedRaw = present(env.NOTIFIER_WATCHED_FIELDS);
+  const extra = watchedRaw ? parseList('NOTIFIER_WATCHED_FIELDS', watchedRaw, problems) : [];
+  for (const field of extra) {
+    if (field === 'id')
+      problems.push('NOTIFIER_WATCHED_FIELDS cannot include id: it identifies the customer.');
+    else if (!FIELD_NAME.test(field))
+      problems.push(
+        `NOTIFIER_WATCHED_FIELDS has ${JSON.stringify(field.slice(0, 40))}, which is not a field name.`,
+      );
+  }
+  const watchedFields = [...new Set([...DEFAULT_WATCHED_FIELDS, ...extra.filter((f) => f !== 'id')])];
+
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    config: {
+      gleantapBaseUrl,
+      appIds,
+      credentials,
+      tableName,
+      topicArn,
+      region,
+      dynamodbEndpoint,
+      snsEndpoint,
+      lookbackDays,
+      pageSize,
+      emitBaseline,
+      watchedFields,
+    },
+  };
+}

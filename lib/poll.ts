@@ -1,0 +1,482 @@
+/**
+ * One poll cycle for one app, over ports (no SDK, no HTTP client, no environment):
+ * lease → window or baseline → pages → diff → publish → archive → commit → checkpoint → watermark.
+ *
+ * The ordering is the product's guarantee. Events are published before the snapshot that
+ * records them is committed, so a crash anywhere can only repeat an event (with the same id),
+ * never lose one. The watermark moves only when a scan completed and every change it found
+ * was published and committed.
+ */
+import { diffCustomer } from './core/diff.ts';
+import { buildMessages } from './core/events.ts';
+import type { Change, Customer, OutboundMessage, Snapshot } from './core/types.ts';
+import { computeWindow } from './core/window.ts';
+import {
+  type Checkpoint,
+  type CustomerPage,
+  type CustomerSource,
+  type EventPublisher,
+  type LastPoll,
+  LeaseLostError,
+  type Log,
+  type PollCounts,
+  type PollState,
+  type ScanMode,
+  type StateStore,
+} from './ports.ts';
+
+export interface PollDependencies {
+  readonly source: CustomerSource;
+  readonly store: StateStore;
+  readonly publisher: EventPublisher;
+  readonly log: Log;
+  /** The only clock the poll reads. */
+  readonly clock: () => Date;
+}
+
+export interface PollOptions {
+  readonly appId: string;
+  /** Identifies this invocation as the lease owner (e.g. the Lambda request id). */
+  readonly owner: string;
+  readonly lookbackDays: number;
+  readonly pageSize: number;
+  readonly watchedFields: readonly string[];
+  /** Publish `customer.created` for every customer of a baseline. @default false */
+  readonly emitBaseline?: boolean;
+  /** A full scan (no `updated_since`) that publishes whatever differs from the snapshots. */
+  readonly resync?: boolean;
+  /** Read and diff, publish and write nothing; messages go to `onMessages`. */
+  readonly dryRun?: boolean;
+  /** No page is started at or after this instant; the scan resumes from its checkpoint next time. */
+  readonly deadline?: Date;
+  /** How long the lease lasts without renewal; renewed with every checkpoint. @default 15 minutes */
+  readonly leaseTtlMs?: number;
+  /**
+   * The longest time between two checkpoints on pages that changed nothing. Pages that
+   * changed something always checkpoint. @default 10 seconds
+   */
+  readonly checkpointIntervalMs?: number;
+  /** Called with each page's messages once published (or, in a dry run, instead of publishing). */
+  readonly onMessages?: (messages: readonly OutboundMessage[]) => void;
+  /** Called after each page with the running totals of this invocation. */
+  readonly onProgress?: (progress: { readonly fetched: number; readonly offset: number }) => void;
+  /**
+   * Test seam: called between the steps of each page, so a test can crash the poll exactly
+   * there. Never set in production code.
+   */
+  readonly onStep?: (step: 'fetched' | 'published' | 'committed', page: CustomerPage) => void | Promise<void>;
+}
+
+export type PollOutcome = 'complete' | 'incomplete' | 'failed' | 'lease_held';
+
+/** What one invocation did. The `--json` line of the CLI is a projection of it. */
+export interface PollSummary extends PollCounts {
+  readonly app_id: string;
+  readonly mode: ScanMode;
+  readonly outcome: PollOutcome;
+  /** True when the scan reached its last page in this invocation. */
+  readonly complete: boolean;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  /** Seconds from the watermark this poll started from to its start; null for a baseline. */
+  readonly lagSeconds: number | null;
+  /** One sentence for failed polls: why the watermark did not advance. */
+  readonly error?: string;
+}
+
+const ZERO: PollCounts = {
+  fetched: 0,
+  created: 0,
+  updated: 0,
+  optout_changed: 0,
+  unchanged: 0,
+  invalid: 0,
+  published: 0,
+  conflicts: 0,
+  unpublished: 0,
+};
+
+function addCounts(a: PollCounts, b: PollCounts): PollCounts {
+  return {
+    fetched: a.fetched + b.fetched,
+    created: a.created + b.created,
+    updated: a.updated + b.updated,
+    optout_changed: a.optout_changed + b.optout_changed,
+    unchanged: a.unchanged + b.unchanged,
+    invalid: a.invalid + b.invalid,
+    published: a.published + b.published,
+    conflicts: a.conflicts + b.conflicts,
+    unpublished: a.unpublished + b.unpublished,
+  };
+}
+
+/**
+ * Snapshots this invocation committed, so a customer seen again later in the same scan
+ * (offsets drift while paging) is diffed against the newest version without a consistent
+ * read. Bounded: past the bound an eventually consistent read can at worst repeat an event
+ * with the same id, and its commit then conflicts and the customer is re-detected.
+ */
+class RecentCommits {
+  readonly #map = new Map<string, Snapshot>();
+  constructor(private readonly limit: number) {}
+  get(id: string): Snapshot | undefined {
+    return this.#map.get(id);
+  }
+  set(snapshot: Snapshot): void {
+    this.#map.delete(snapshot.customerId);
+    this.#map.set(snapshot.customerId, snapshot);
+    if (this.#map.size > this.limit) {
+      const oldest = this.#map.keys().next();
+      if (!oldest.done) this.#map.delete(oldest.value);
+    }
+  }
+}
+
+/** A page's customers by id, the last occurrence winning (the API may repeat a row). */
+function uniqueById(customers: readonly Customer[]): Map<string, Customer> {
+  const byId = new Map<string, Customer>();
+  for (const customer of customers) {
+    byId.delete(customer.id);
+    byId.set(customer.id, customer);
+  }
+  return byId;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Where this invocation starts: the saved checkpoint, or a new scan. */
+function startScan(state: PollState | null, options: PollOptions, now: Date): Checkpoint {
+  const resumable = state?.checkpoint;
+  if (resumable && (options.resync ? resumable.mode === 'resync' : resumable.mode !== 'resync'))
+    return resumable;
+  const fresh = { offset: 0, startedAt: now.toISOString(), dirty: false, totals: ZERO };
+  if (options.resync) return { mode: 'resync', updatedSince: null, ...fresh };
+  const window = computeWindow({ watermark: state?.watermark ?? null, lookbackDays: options.lookbackDays });
+  return window.mode === 'baseline'
+    ? { mode: 'baseline', updatedSince: null, ...fresh }
+    : { mode: 'incremental', updatedSince: window.updatedSince, ...fresh };
+}
+
+/**
+ * Runs one poll invocation for one app. Never throws for a failed poll: the summary says
+ * `failed` with the reason, the lease is released, and no state advanced past unhandled data.
+ */
+export async function pollApp(deps: PollDependencies, options: PollOptions): Promise<PollSummary> {
+  const { store, log, clock } = deps;
+  const started = clock();
+  const leaseTtlMs = options.leaseTtlMs ?? 15 * 60_000;
+  const dryRun = options.dryRun ?? false;
+
+  let state: PollState | null;
+  if (dryRun) {
+    state = await store.getPollState(options.appId);
+  } else {
+    state = await store.acquireLease(options.appId, options.owner, started, leaseTtlMs);
+    if (state === null) {
+      log.info('Another poll holds the lease for this app; exiting without polling.', {
+        appId: options.appId,
+      });
+      const mode: ScanMode = options.resync ? 'resync' : 'incremental';
+      const idle: Checkpoint = {
+        mode,
+        updatedSince: null,
+        offset: 0,
+        startedAt: started.toISOString(),
+        dirty: false,
+        totals: ZERO,
+      };
+      return summarise(options, 'lease_held', idle, ZERO, started, clock(), null, false);
+    }
+  }
+
+  const scan = startScan(state, options, started);
+  const lagSeconds = state?.watermark
+    ? Math.max(0, (started.getTime() - Date.parse(state.watermark)) / 1000)
+    : null;
+  log.info('Poll started.', {
+    appId: options.appId,
+    mode: scan.mode,
+    updatedSince: scan.updatedSince,
+    resumeOffset: scan.offset,
+    dryRun,
+  });
+
+  const run = new ScanRun(deps, options, scan, leaseTtlMs);
+  let outcome: PollOutcome;
+  let error: string | undefined;
+  try {
+    const finished = await run.pages();
+    if (!finished) {
+      outcome = 'incomplete';
+    } else if (run.checkpoint.dirty) {
+      outcome = 'failed';
+      error = `${run.checkpoint.totals.unpublished} message(s) could not be published or ${run.checkpoint.totals.conflicts} snapshot commit(s) conflicted; the watermark stays and the next poll reads the window again.`;
+    } else {
+      outcome = 'complete';
+    }
+  } catch (caught) {
+    outcome = 'failed';
+    error = describe(caught);
+    log.error('Poll failed; state was kept at the last handled page.', { appId: options.appId, error });
+  }
+
+  const finishedAt = clock();
+  const summary = summarise(
+    options,
+    outcome,
+    run.checkpoint,
+    run.counts,
+    started,
+    finishedAt,
+    lagSeconds,
+    outcome === 'complete' || (outcome === 'failed' && run.reachedEnd),
+    error,
+  );
+  if (!dryRun) await endInvocation(deps, options, run, summary);
+  log.info('Poll finished.', { ...summary });
+  return summary;
+}
+
+async function endInvocation(
+  deps: PollDependencies,
+  options: PollOptions,
+  run: ScanRun,
+  summary: PollSummary,
+): Promise<void> {
+  const lastPoll: LastPoll = {
+    startedAt: summary.startedAt,
+    finishedAt: new Date(Date.parse(summary.startedAt) + summary.durationMs).toISOString(),
+    outcome: summary.outcome === 'lease_held' ? 'incomplete' : summary.outcome,
+    mode: summary.mode,
+    counts: run.checkpoint.totals,
+    error: summary.error,
+  };
+  try {
+    if (summary.outcome === 'complete') {
+      await deps.store.endScan(options.appId, options.owner, {
+        watermark: run.checkpoint.startedAt,
+        checkpoint: null,
+        lastPoll,
+      });
+    } else if (run.reachedEnd) {
+      // The scan ended with something unhandled: start the window over next time.
+      await deps.store.endScan(options.appId, options.owner, { checkpoint: null, lastPoll });
+    } else {
+      await deps.store.endScan(options.appId, options.owner, { checkpoint: run.savedCheckpoint, lastPoll });
+    }
+  } catch (error) {
+    if (error instanceof LeaseLostError) {
+      deps.log.warn('The lease was taken over before this poll could record its end.', {
+        appId: options.appId,
+      });
+      return;
+    }
+    deps.log.error('Could not record the end of the poll; releasing the lease.', {
+      appId: options.appId,
+      error: describe(error),
+    });
+    await deps.store.releaseLease(options.appId, options.owner).catch(() => undefined);
+    throw error;
+  }
+}
+
+function summarise(
+  options: PollOptions,
+  outcome: PollOutcome,
+  scan: Checkpoint,
+  counts: PollCounts,
+  started: Date,
+  finished: Date,
+  lagSeconds: number | null,
+  complete: boolean,
+  error?: string,
+): PollSummary {
+  return {
+    app_id: options.appId,
+    mode: scan.mode,
+    outcome,
+    complete,
+    dryRun: options.dryRun ?? false,
+    ...counts,
+    startedAt: started.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    lagSeconds,
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+/** The state of one invocation's walk through the pages. */
+class ScanRun {
+  /** Progress including pages processed but not yet checkpointed. */
+  checkpoint: Checkpoint;
+  /** The checkpoint as last written (what a crash would resume from). */
+  savedCheckpoint: Checkpoint;
+  counts: PollCounts = ZERO;
+  reachedEnd = false;
+  readonly #recent = new RecentCommits(50_000);
+  #lastSaved: number;
+
+  constructor(
+    private readonly deps: PollDependencies,
+    private readonly options: PollOptions,
+    scan: Checkpoint,
+    private readonly leaseTtlMs: number,
+  ) {
+    this.checkpoint = scan;
+    this.savedCheckpoint = scan;
+    this.#lastSaved = deps.clock().getTime();
+  }
+
+  /** Walks the pages; true when the last page was handled, false when the deadline stopped it. */
+  async pages(): Promise<boolean> {
+    const { source, clock } = this.deps;
+    const { appId, deadline } = this.options;
+    const pages = source.pages({
+      appId,
+      startOffset: this.checkpoint.offset,
+      pageSize: this.options.pageSize,
+      ...(this.checkpoint.updatedSince ? { updatedSince: this.checkpoint.updatedSince } : {}),
+    });
+    for await (const page of pages) {
+      if (deadline && clock() >= deadline) {
+        await this.#save(true);
+        return false;
+      }
+      await this.options.onStep?.('fetched', page);
+      const changed = await this.#handlePage(page);
+      this.options.onProgress?.({ fetched: this.counts.fetched, offset: this.checkpoint.offset });
+      const last = page.received < this.options.pageSize;
+      if (!last) await this.#save(changed);
+    }
+    this.reachedEnd = true;
+    return true;
+  }
+
+  async #save(force: boolean): Promise<void> {
+    if (this.options.dryRun) return;
+    const now = this.deps.clock();
+    const interval = this.options.checkpointIntervalMs ?? 10_000;
+    if (!force && now.getTime() - this.#lastSaved < interval) return;
+    await this.deps.store.saveCheckpoint(
+      this.options.appId,
+      this.options.owner,
+      this.checkpoint,
+      new Date(now.getTime() + this.leaseTtlMs),
+    );
+    this.savedCheckpoint = this.checkpoint;
+    this.#lastSaved = now.getTime();
+  }
+
+  /** Diffs, publishes, archives and commits one page; true when it changed any state. */
+  async #handlePage(page: CustomerPage): Promise<boolean> {
+    const { store, publisher, clock, log } = this.deps;
+    const { appId, watchedFields, dryRun } = this.options;
+    const byId = uniqueById(page.customers);
+    const stored = await store.getSnapshots(appId, [...byId.keys()]);
+    const detectedAt = clock().toISOString();
+    const emit = this.checkpoint.mode !== 'baseline' || (this.options.emitBaseline ?? false);
+
+    const changes: Exclude<Change, { kind: 'unchanged' }>[] = [];
+    const messagesByCustomer = new Map<string, OutboundMessage[]>();
+    let unchanged = 0;
+    for (const [id, customer] of byId) {
+      const change = diffCustomer(this.#recent.get(id) ?? stored.get(id), customer, watchedFields);
+      if (change.kind === 'unchanged') {
+        unchanged++;
+        continue;
+      }
+      changes.push(change);
+      if (emit) messagesByCustomer.set(id, buildMessages(change, { appId, detectedAt }));
+    }
+    const messages = [...messagesByCustomer.values()].flat();
+    const pageCounts: PollCounts = {
+      ...ZERO,
+      fetched: page.received,
+      invalid: page.rejections.length,
+      unchanged,
+      created: messages.filter((m) => m.type === 'customer.created').length,
+      updated: messages.filter((m) => m.type === 'customer.updated').length,
+      optout_changed: messages.filter((m) => m.type === 'customer.optout_changed').length,
+    };
+    if (page.rejections.length > 0) {
+      log.warn('Skipped invalid customer records.', {
+        appId,
+        offset: page.offset,
+        invalid: page.rejections.length,
+        reasons: page.rejections.slice(0, 5).map((r) => `#${page.offset + r.index}: ${r.reason}`),
+      });
+    }
+
+    if (dryRun) {
+      this.options.onMessages?.(messages);
+      this.#advance(page, pageCounts, false);
+      return false;
+    }
+
+    const result = messages.length > 0 ? await publisher.publish(messages) : { published: [], failed: [] };
+    const publishedIds = new Set(result.published);
+    const sent = messages.filter((m) => publishedIds.has(m.id));
+    if (result.failed.length > 0) {
+      log.warn('Some messages were not published; their customers stay uncommitted for the next poll.', {
+        appId,
+        failed: result.failed.length,
+        firstReason: result.failed[0]?.reason,
+      });
+    }
+    if (sent.length > 0) {
+      this.options.onMessages?.(sent);
+      await store.archive(appId, sent, clock());
+    }
+    await this.options.onStep?.('published', page);
+
+    const commits = changes
+      .filter((change) =>
+        (messagesByCustomer.get(change.customer.id) ?? []).every((m) => publishedIds.has(m.id)),
+      )
+      .map((change) => ({
+        snapshot: change.next,
+        expectedVersion: change.kind === 'updated' ? change.previousSnapshot.version : null,
+      }));
+    const { committed, conflicts } =
+      commits.length > 0 ? await store.commitSnapshots(appId, commits) : { committed: [], conflicts: [] };
+    const committedIds = new Set(committed);
+    for (const commit of commits)
+      if (committedIds.has(commit.snapshot.customerId)) this.#recent.set(commit.snapshot);
+    if (conflicts.length > 0) {
+      log.warn(
+        'Snapshot commits conflicted with a newer version; those customers are re-detected next poll.',
+        {
+          appId,
+          conflicts: conflicts.length,
+        },
+      );
+    }
+    await this.options.onStep?.('committed', page);
+
+    const dirty = result.failed.length > 0 || conflicts.length > 0;
+    this.#advance(
+      page,
+      {
+        ...pageCounts,
+        published: sent.length,
+        unpublished: result.failed.length,
+        conflicts: conflicts.length,
+      },
+      dirty,
+    );
+    return changes.length > 0 || dirty;
+  }
+
+  #advance(page: CustomerPage, counts: PollCounts, dirty: boolean): void {
+    this.counts = addCounts(this.counts, counts);
+    this.checkpoint = {
+      ...this.checkpoint,
+      offset: page.offset + page.received,
+      dirty: this.checkpoint.dirty || dirty,
+      totals: addCounts(this.checkpoint.totals, counts),
+    };
+  }
+}
