@@ -23,6 +23,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { JsonObject, JsonValue } from '../core/types.ts';
 import { type FaultKind, type FaultRule, SimulatorFaults } from './gleantap-simulator/faults.ts';
 import { type PopulationEntry, type RawMember, SimulatedApp } from './gleantap-simulator/population.ts';
@@ -72,6 +73,8 @@ export interface SimulatedRequest {
   readonly outcome: RequestOutcome;
   /** Rows served in the members array (0 unless a 200 with members was sent). */
   readonly rows: number;
+  /** Which TCP connection carried the request (1-based, in order of arrival): shows keep-alive reuse. */
+  readonly connection: number;
 }
 
 /** A running simulator. */
@@ -214,6 +217,8 @@ export async function startGleantapSimulator(
   let requests: MutableRequest[] = [];
   let counter = 0;
   const held = new Set<ServerResponse>();
+  const connectionIds = new WeakMap<Socket, number>();
+  let connections = 0;
 
   const app = (appId: string): SimulatedApp => {
     let population = apps.get(appId);
@@ -323,6 +328,7 @@ export async function startGleantapSimulator(
       fault: undefined,
       outcome: 'pending',
       rows: 0,
+      connection: connectionIds.get(req.socket) ?? 0,
     };
     requests.push(log);
     res.on('finish', () => {
@@ -412,6 +418,10 @@ export async function startGleantapSimulator(
         errorBody(`simulator error: ${error instanceof Error ? error.message : String(error)}`),
       );
     });
+  });
+  server.on('connection', (socket: Socket) => {
+    connections += 1;
+    connectionIds.set(socket, connections);
   });
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
