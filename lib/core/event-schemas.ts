@@ -123,7 +123,11 @@ const channelRule = (channel: 'email' | 'sms'): JsonObject => ({
   properties: {
     channel: { const: channel },
     changed_fields: { type: 'array', contains: { const: `${channel}_optout` } },
-    previous: { type: 'object', required: [`${channel}_optout`] },
+    previous: {
+      type: 'object',
+      required: [`${channel}_optout`],
+      properties: { [`${channel}_optout`]: { type: 'integer', enum: [0, 1] } },
+    },
   },
 });
 

@@ -194,7 +194,7 @@ describe('diffCustomer: laws', () => {
   it('an update names exactly the differing fields, with their old values, and moves the version by one', () => {
     fc.assert(
       fc.property(customer, customer, fc.integer({ min: 1, max: 1000 }), (a, b0, version) => {
-        const b = { ...b0, id: a.id };
+        const b: Customer = { ...b0, id: a.id };
         const change = diffCustomer(snapshotOf(a, version), b, W);
         const differing = W.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f])).sort();
         if (differing.length === 0) {
