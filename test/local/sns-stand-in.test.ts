@@ -3,6 +3,7 @@ import {
   BatchEntryIdsNotDistinctException,
   BatchRequestTooLongException,
   CreateTopicCommand,
+  DeleteTopicCommand,
   EmptyBatchRequestException,
   GetTopicAttributesCommand,
   InternalErrorException,
@@ -146,6 +147,17 @@ describe('topics', () => {
       });
     }
     expect(standIn.messages()).toEqual([]);
+  });
+
+  it('DeleteTopic removes the topic and its subscriptions; deleting again succeeds as in SNS', async () => {
+    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: 'q' }));
+    await sns.send(new DeleteTopicCommand({ TopicArn: topicArn }));
+    await sns.send(new DeleteTopicCommand({ TopicArn: topicArn }));
+    expect((await sns.send(new ListTopicsCommand({}))).Topics ?? []).toEqual([]);
+    expect(standIn.subscriptions()).toEqual([]);
+    expect(
+      await rejection(sns.send(new PublishCommand({ TopicArn: topicArn, Message: 'x' }))),
+    ).toBeInstanceOf(NotFoundException);
   });
 
   it('a malformed TopicArn is InvalidParameter, not NotFound', async () => {
