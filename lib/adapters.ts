@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
-import type { GleantapCredentialsSource, NotifierConfig } from './config.ts';
+import type { Environment, GleantapCredentialsSource, NotifierConfig } from './config.ts';
 
 export interface GleantapKeys {
   readonly apiKey: string;
@@ -19,24 +19,42 @@ export const credentialsSecretSchema = z.object({ apiKey: z.string().min(1), sec
 
 const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
 
+type StaticCredentials = {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+};
+
 /**
- * Static placeholder credentials for local stand-ins (dynalite, the SNS stand-in), which
- * accept any signature. Used only when every configured AWS endpoint is on loopback and the
- * environment has no credentials of its own.
+ * The credentials to give the SDK clients, decided from the caller's environment (not the
+ * process's, so tests and the handler see the same rules): explicit ones win; then the
+ * environment's access keys; then, when every configured AWS endpoint is on loopback (dynalite,
+ * the SNS stand-in, which accept any signature), placeholders; otherwise the SDK's own chain.
  */
-function localCredentials(config: NotifierConfig, options: AwsClientOptions) {
-  if (options.credentials) return { credentials: options.credentials };
+export function chooseCredentials(
+  config: NotifierConfig,
+  options: AwsClientOptions,
+): StaticCredentials | undefined {
+  if (options.credentials) return options.credentials;
+  const env = options.env;
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
+  }
   const endpoints = [config.dynamodbEndpoint, config.snsEndpoint].filter((e): e is string => e !== null);
-  if (options.hasAwsCredentials || endpoints.length === 0 || !endpoints.every((e) => LOOPBACK.test(e)))
-    return {};
-  return { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const local = endpoints.length > 0 && endpoints.every((e) => LOOPBACK.test(e));
+  if (local && !env.AWS_PROFILE) return { accessKeyId: 'local', secretAccessKey: 'local' };
+  return undefined;
 }
 
 export interface AwsClientOptions {
-  /** Whether the process environment carries AWS credentials of its own. */
-  readonly hasAwsCredentials: boolean;
-  /** Explicit credentials (the local stack's placeholders); otherwise the SDK's default chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The environment of the composition root (process.env in the CLI and the Lambda). */
+  readonly env: Environment;
+  /** Explicit credentials (the local stack's placeholders). */
+  readonly credentials?: StaticCredentials;
 }
 
 export interface AwsClients {
@@ -47,10 +65,11 @@ export interface AwsClients {
 
 /** DynamoDB and SNS clients for the configured region and endpoints. */
 export function createAwsClients(config: NotifierConfig, options: AwsClientOptions): AwsClients {
+  const credentials = chooseCredentials(config, options);
   const common = {
     region: config.region ?? 'us-east-1',
     maxAttempts: 5,
-    ...localCredentials(config, options),
+    ...(credentials ? { credentials } : {}),
   };
   const dynamodb = new DynamoDBClient({
     ...common,

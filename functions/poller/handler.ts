@@ -106,7 +106,7 @@ export function createHandler(deps: HandlerDependencies) {
     if (!config.credentials || !config.tableName || !config.topicArn)
       throw new Error('Bad configuration: incomplete.');
 
-    aws ??= createAwsClients(config, { hasAwsCredentials: true });
+    aws ??= createAwsClients(config, { env: deps.env });
     const now = clock();
     if (!keys || now.getTime() - keys.readAt > KEYS_TTL_MS) {
       keys = { value: await resolveGleantapKeys(config.credentials), readAt: now.getTime() };

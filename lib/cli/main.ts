@@ -157,7 +157,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 async function createTableCommand(args: string[], io: CliIo): Promise<number> {
   parse(args, {});
   const config = requireConfig(io.env, { table: true, aws: true });
-  const aws = createAwsClients(config, { hasAwsCredentials: hasAwsCredentials(io.env) });
+  const aws = createAwsClients(config, { env: io.env });
   try {
     const tableName = config.tableName ?? '';
     const result = await createStateTable(aws.dynamodb, tableName);
@@ -168,15 +168,6 @@ async function createTableCommand(args: string[], io: CliIo): Promise<number> {
   } finally {
     aws.destroy();
   }
-}
-
-function hasAwsCredentials(env: Environment): boolean {
-  return Boolean(
-    env.AWS_ACCESS_KEY_ID ||
-      env.AWS_PROFILE ||
-      env.AWS_CONTAINER_CREDENTIALS_FULL_URI ||
-      env.AWS_WEB_IDENTITY_TOKEN_FILE,
-  );
 }
 
 function appIdsFrom(flagValues: string[] | undefined, config: NotifierConfig): string[] {
@@ -248,7 +239,7 @@ async function pollCommand(args: string[], io: CliIo, log: Log, resync: boolean)
     secretKey: keys.secretKey,
   });
   const useAws = config.tableName !== null;
-  const aws = useAws ? createAwsClients(config, { hasAwsCredentials: hasAwsCredentials(io.env) }) : null;
+  const aws = useAws ? createAwsClients(config, { env: io.env }) : null;
   const store: StateStore =
     aws && config.tableName
       ? new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName })
@@ -335,7 +326,7 @@ async function statusCommand(args: string[], io: CliIo): Promise<number> {
     appIds: (values['app-id']?.length ?? 0) === 0,
   });
   const appIds = appIdsFrom(values['app-id'], config);
-  const aws = createAwsClients(config, { hasAwsCredentials: hasAwsCredentials(io.env) });
+  const aws = createAwsClients(config, { env: io.env });
   try {
     const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
     for (const appId of appIds) {
@@ -402,7 +393,7 @@ async function replayCommand(args: string[], io: CliIo, log: Log): Promise<numbe
   }
   const dryRun = values['dry-run'] ?? false;
   const config = requireConfig(io.env, { table: true, aws: true, topic: !dryRun });
-  const aws = createAwsClients(config, { hasAwsCredentials: hasAwsCredentials(io.env) });
+  const aws = createAwsClients(config, { env: io.env });
   try {
     const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
     const publisher = config.topicArn

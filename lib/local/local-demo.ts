@@ -133,7 +133,7 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
   const loaded = loadConfig(stack.env, { table: true, topic: true, aws: true });
   if (!loaded.ok) throw new Error(loaded.problems.join(' '));
   const config = loaded.config;
-  const aws = createAwsClients(config, { hasAwsCredentials: false, credentials: LOCAL_CREDENTIALS });
+  const aws = createAwsClients(config, { env: {}, credentials: LOCAL_CREDENTIALS });
   const source = createGleantapClient({
     baseUrl: stack.gleantap.url,
     apiKey: stack.gleantap.apiKey,

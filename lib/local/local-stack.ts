@@ -77,7 +77,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   const config = loadConfig(env, { table: true, topic: true, aws: true });
   if (!config.ok) throw new Error(`Local stack configuration is invalid: ${config.problems.join(' ')}`);
-  const aws = createAwsClients(config.config, { hasAwsCredentials: false, credentials: LOCAL_CREDENTIALS });
+  const aws = createAwsClients(config.config, { env: {}, credentials: LOCAL_CREDENTIALS });
   try {
     await aws.sns.send(new CreateTopicCommand({ Name: options.topicName ?? 'gleantap-notifier-events' }));
     if (options.createTable ?? true) await createStateTable(aws.dynamodb, tableName);

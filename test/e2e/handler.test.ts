@@ -1,0 +1,121 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createHandler } from '../../functions/poller/handler.ts';
+import { METRICS_NAMESPACE, MetricName } from '../../lib/metric-names.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+
+const APP = 'club-9';
+
+function context(remainingMs = 240_000) {
+  return {
+    awsRequestId: `req-${Math.random().toString(36).slice(2)}`,
+    getRemainingTimeInMillis: () => remainingMs,
+  };
+}
+
+describe('the poller Lambda handler against the local stand-ins', () => {
+  let h: Harness;
+  let ids: string[];
+  let metrics: Metrics;
+  let logged: string[];
+  let handler: ReturnType<typeof createHandler>;
+
+  beforeAll(async () => {
+    h = await startHarness({ appIds: [APP] });
+    ids = h.stack.gleantap.app(APP).seed(80, { seed: 5 });
+    logged = [];
+    const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+      vi.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
+        logged.push(JSON.stringify(args));
+      });
+    }
+    metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    handler = createHandler({ env: h.stack.env, logger, metrics });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('baselines, then publishes a change and records metrics for it', async () => {
+    const baseline = await handler({ appId: APP }, context());
+    expect(baseline).toMatchObject({ outcome: 'complete', mode: 'baseline', fetched: 80, published: 0 });
+
+    h.stack.gleantap.app(APP).setOptout(String(ids[3]), 'sms', true);
+    const added = vi.spyOn(metrics, 'addMetric');
+    const summary = await handler({ appId: APP }, context());
+    expect(summary).toMatchObject({
+      outcome: 'complete',
+      mode: 'incremental',
+      updated: 1,
+      optout_changed: 1,
+      published: 2,
+    });
+    const recorded = Object.fromEntries(added.mock.calls.map(([name, , value]) => [name, value]));
+    expect(recorded).toMatchObject({
+      [MetricName.PollSucceeded]: 1,
+      [MetricName.PollFailed]: 0,
+      [MetricName.EventsUpdated]: 1,
+      [MetricName.EventsOptoutChanged]: 1,
+      [MetricName.Published]: 2,
+      [MetricName.CustomersFetched]: 80,
+    });
+    expect(h.stack.sns.messages()).toHaveLength(2);
+  });
+
+  it('stops before the Lambda deadline and the next invocation resumes', async () => {
+    const app = h.stack.gleantap.app(APP);
+    for (const id of ids) app.update(id, { last_location: `Annex ${id}` });
+    // Less remaining time than the margin: no page may start.
+    const stopped = await handler({ appId: APP }, context(10_000));
+    expect(stopped).toMatchObject({ outcome: 'incomplete', fetched: 0 });
+    const resumed = await handler({ appId: APP }, context());
+    expect(resumed).toMatchObject({ outcome: 'complete', updated: 80 });
+  });
+
+  it('rejects bad input with a message that names it, before any request', async () => {
+    await expect(handler({}, context())).rejects.toThrow(/appId/);
+    await expect(handler({ appId: 'not-configured' }, context())).rejects.toThrow(
+      /not-configured.*GLEANTAP_APP_IDS/,
+    );
+  });
+
+  it('fails the invocation when the poll fails, without advancing the watermark', async () => {
+    const before = await h.store.getPollState(APP);
+    const failing = createHandler({
+      env: { ...h.stack.env, GLEANTAP_SECRET_KEY: 'revoked' },
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics,
+    });
+    h.stack.gleantap.app(APP).touch(String(ids[0]));
+    await expect(failing({ appId: APP }, context())).rejects.toThrow(/Poll of app club-9 failed/);
+    expect((await h.store.getPollState(APP))?.watermark).toBe(before?.watermark);
+  });
+
+  it('never logs a customer email, phone or name', () => {
+    const people = h.stack.gleantap.app(APP).members();
+    const text = logged.join('\n');
+    expect(logged.length).toBeGreaterThan(0);
+    for (const member of people) {
+      if (typeof member !== 'object' || member === null || Array.isArray(member)) continue;
+      for (const field of ['email', 'phone', 'firstname', 'lastname'] as const) {
+        const value = member[field];
+        if (typeof value === 'string' && value.length > 3) expect(text).not.toContain(value);
+      }
+    }
+  });
+
+  it('refuses to start on bad configuration, naming every setting', async () => {
+    const bad = createHandler({ env: { GLEANTAP_APP_IDS: APP, NOTIFIER_PAGE_SIZE: 'lots' } });
+    const error = await bad({ appId: APP }, context()).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(String(error)).toMatch(/NOTIFIER_PAGE_SIZE/);
+    expect(String(error)).toMatch(/NOTIFIER_TABLE_NAME/);
+    expect(String(error)).toMatch(/EVENTS_TOPIC_ARN/);
+    expect(String(error)).toMatch(/GLEANTAP_API_KEY/);
+  });
+});

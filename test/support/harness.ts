@@ -1,0 +1,144 @@
+/**
+ * A local stack plus the real adapters, for tests that drive the poll cycle in-process:
+ * dynalite, the SNS stand-in and the Gleantap simulator on 127.0.0.1.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createAwsClients } from '../../lib/adapters.ts';
+import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
+import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { DEFAULT_WATCHED_FIELDS } from '../../lib/core/content-hash.ts';
+import type { GleantapNotifierEvent } from '../../lib/core/event-types.ts';
+import { createGleantapClient, type GleantapClientOptions } from '../../lib/gleantap/client.ts';
+import type { GleantapSimulatorOptions } from '../../lib/local/gleantap-simulator.ts';
+import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
+import type { PollDependencies, PollOptions } from '../../lib/poll.ts';
+import type { Log } from '../../lib/ports.ts';
+
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A log that keeps every line, to assert on (and to check for PII). */
+export function recordingLog(): Log & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export interface Harness {
+  readonly stack: LocalStack;
+  readonly store: DynamoStateStore;
+  readonly publisher: SnsPublisher;
+  deps(overrides?: Partial<PollDependencies>): PollDependencies;
+  options(appId: string, overrides?: Partial<PollOptions>): PollOptions;
+  /** Every CloudEvent the stand-in accepted, in order (the `default` text for opt-outs). */
+  events(): GleantapNotifierEvent[];
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly appIds?: readonly string[];
+  readonly simulator?: GleantapSimulatorOptions;
+  readonly client?: Partial<GleantapClientOptions>;
+}
+
+/** Parses an SNS message body into the CloudEvent it carries. */
+export function eventOf(message: string, structure?: string): GleantapNotifierEvent {
+  const body: unknown = JSON.parse(message);
+  if (structure === 'json') {
+    if (
+      typeof body !== 'object' ||
+      body === null ||
+      !('default' in body) ||
+      typeof body.default !== 'string'
+    ) {
+      throw new Error('MessageStructure=json message without a default');
+    }
+    return JSON.parse(body.default);
+  }
+  return JSON.parse(message);
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const stack = await startLocalStack({
+    appIds: options.appIds ?? ['gym-1'],
+    simulator: options.simulator ?? {},
+  });
+  const loaded = loadConfig(stack.env, { table: true, topic: true, aws: true });
+  if (!loaded.ok) throw new Error(loaded.problems.join(' '));
+  const aws = createAwsClients(loaded.config, { env: {}, credentials: LOCAL_CREDENTIALS });
+  const store = new DynamoStateStore({ client: aws.dynamodb, tableName: stack.tableName });
+  const publisher = new SnsPublisher({ client: aws.sns, topicArn: stack.topicArn, sleep: async () => {} });
+  const source = createGleantapClient({
+    baseUrl: stack.gleantap.url,
+    apiKey: stack.gleantap.apiKey,
+    secretKey: stack.gleantap.secretKey,
+    ...options.client,
+  });
+  return {
+    stack,
+    store,
+    publisher,
+    deps: (overrides = {}) => ({
+      source,
+      store,
+      publisher,
+      log: silentLog,
+      clock: () => new Date(),
+      ...overrides,
+    }),
+    options: (appId, overrides = {}) => ({
+      appId,
+      owner: `test-${Math.random().toString(36).slice(2)}`,
+      lookbackDays: 1,
+      pageSize: 100,
+      watchedFields: DEFAULT_WATCHED_FIELDS,
+      ...overrides,
+    }),
+    events: () => stack.sns.messages().map((m) => eventOf(m.message, m.messageStructure)),
+    async close() {
+      await source.close();
+      aws.destroy();
+      await stack.close();
+    },
+  };
+}
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const CLI = fileURLToPath(new URL('../../bin/gleantap-notifier.js', import.meta.url));
+
+/** Runs the CLI as a child process, exactly as an operator would (`node bin/gleantap-notifier.js`). */
+export function runCliProcess(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  timeoutMs = 60_000,
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
