@@ -13,7 +13,7 @@ export interface ParseInstantOptions {
 
 /**
  * Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS[.fff]]` or ISO 8601 `YYYY-MM-DDTHH:MM[:SS[.fff]]`,
- * each with an optional zone (`Z`, `±HH`, `±HHMM`, `±HH:MM`). A value without a zone is read
+ * the forms with a time taking an optional zone (`Z`, `±HH`, `±HHMM`, `±HH:MM`). No zone is read
  * as UTC, a date alone as its UTC midnight. Fractions beyond milliseconds are truncated.
  *
  * @returns milliseconds since the epoch, or `undefined` when the text is not such a value
