@@ -1,0 +1,655 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_KEY_SCHEMA } from '../../lib/aws/table-schema.ts';
+import {
+  GleantapChangeNotifier,
+  type GleantapChangeNotifierProps,
+} from '../../lib/infra/gleantap-change-notifier.ts';
+import { NotifierStack } from '../../lib/infra/notifier-stack.ts';
+import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
+
+/**
+ * These tests look at the template, not the bundle: skipping esbuild and aws-cdk-lib's built-in
+ * CloudFormation schema validation (seconds of WASM start-up per synth) keeps each stack cheap.
+ * test/infra/cdk-synth.test.ts bundles the real handler and validates through the CLI.
+ */
+function newApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+}
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: unknown;
+}
+
+function newStack(props: Partial<GleantapChangeNotifierProps> = {}): {
+  stack: Stack;
+  notifier: GleantapChangeNotifier;
+} {
+  const app = newApp();
+  const stack = new Stack(app, 'Test');
+  const notifier = new GleantapChangeNotifier(stack, 'Notifier', { appIds: ['app-1', 'app-2'], ...props });
+  return { stack, notifier };
+}
+
+function resourcesOfType(template: Template, type: string): Json[] {
+  return Object.values(template.findResources(type)).map((r) => r as Json);
+}
+
+function properties(resource: Json): Json {
+  return resource.Properties as Json;
+}
+
+function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+function resourcesOf(statement: Statement): unknown[] {
+  return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+}
+
+/** Every statement of every identity policy (AWS::IAM::Policy and inline role policies). */
+function identityStatements(template: Template): Statement[] {
+  const documents: Json[] = [
+    ...resourcesOfType(template, 'AWS::IAM::Policy').map((p) => properties(p).PolicyDocument as Json),
+    ...resourcesOfType(template, 'AWS::IAM::Role').flatMap((role) =>
+      ((properties(role).Policies as Json[] | undefined) ?? []).map((p) => p.PolicyDocument as Json),
+    ),
+  ];
+  return documents.flatMap((document) => document.Statement as Statement[]);
+}
+
+/** Every statement of every resource policy in the template. */
+function resourcePolicyStatements(template: Template): Statement[] {
+  return [
+    ...resourcesOfType(template, 'AWS::KMS::Key').map((k) => properties(k).KeyPolicy as Json),
+    ...resourcesOfType(template, 'AWS::SNS::TopicPolicy').map((p) => properties(p).PolicyDocument as Json),
+    ...resourcesOfType(template, 'AWS::SQS::QueuePolicy').map((p) => properties(p).PolicyDocument as Json),
+  ].flatMap((document) => document.Statement as Statement[]);
+}
+
+describe('GleantapChangeNotifier with two apps', () => {
+  let stack: Stack;
+  let notifier: GleantapChangeNotifier;
+  let template: Template;
+
+  beforeAll(() => {
+    ({ stack, notifier } = newStack({ alertEmails: ['staff@example.com'] }));
+    template = Template.fromStack(stack);
+  });
+
+  it('schedules one poll per app every five minutes, with its app id as input, retries and a DLQ', () => {
+    const schedules = resourcesOfType(template, 'AWS::Scheduler::Schedule').map(properties);
+    expect(schedules).toHaveLength(2);
+    const functionArn = stack.resolve(notifier.function.functionArn);
+    const dlqArn = stack.resolve(notifier.scheduleDeadLetterQueue.queueArn);
+    const inputs = schedules.map((schedule) => {
+      const target = schedule.Target as Json;
+      expect(schedule.ScheduleExpression).toBe('rate(5 minutes)');
+      expect(schedule.State).toBe('ENABLED');
+      expect(target.Arn).toEqual(functionArn);
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 });
+      expect(target.DeadLetterConfig).toEqual({ Arn: dlqArn });
+      return JSON.parse(String(target.Input));
+    });
+    expect(inputs).toEqual(expect.arrayContaining([{ appId: 'app-1' }, { appId: 'app-2' }]));
+    expect([...notifier.schedules.keys()]).toEqual(['app-1', 'app-2']);
+  });
+
+  it('lets the scheduler role invoke only the poller and send only to the schedule DLQ', () => {
+    const [schedule] = resourcesOfType(template, 'AWS::Scheduler::Schedule').map(properties);
+    if (schedule === undefined) throw new Error('no schedule in the template');
+    const roleArn = (schedule.Target as Json).RoleArn as { 'Fn::GetAtt': [string, string] };
+    const roleId = roleArn['Fn::GetAtt'][0];
+    const policies = resourcesOfType(template, 'AWS::IAM::Policy')
+      .map(properties)
+      .filter((p) => JSON.stringify(p.Roles) === JSON.stringify([{ Ref: roleId }]));
+    const statements = policies.flatMap((p) => (p.PolicyDocument as Json).Statement as Statement[]);
+    const functionArn = stack.resolve(notifier.function.functionArn);
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: [functionArn, { 'Fn::Join': ['', [functionArn, ':*']] }],
+      },
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: stack.resolve(notifier.scheduleDeadLetterQueue.queueArn),
+      },
+    ]);
+  });
+
+  it('grants sns:Publish only on the events topic', () => {
+    const publish = identityStatements(template).filter((s) =>
+      actionsOf(s).some((a) => a.toLowerCase().startsWith('sns:')),
+    );
+    expect(publish.length).toBeGreaterThan(0);
+    for (const statement of publish) {
+      expect(actionsOf(statement)).toEqual(['sns:Publish']);
+      expect(resourcesOf(statement)).toEqual([stack.resolve(notifier.topic.topicArn)]);
+    }
+  });
+
+  it('grants DynamoDB actions only on the state table', () => {
+    const dynamo = identityStatements(template).filter((s) =>
+      actionsOf(s).some((a) => a.toLowerCase().startsWith('dynamodb:')),
+    );
+    expect(dynamo.length).toBeGreaterThan(0);
+    for (const statement of dynamo) {
+      expect(resourcesOf(statement)).toEqual([stack.resolve(notifier.table.tableArn)]);
+    }
+    const actions = dynamo.flatMap(actionsOf);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+      ]),
+    );
+  });
+
+  it('has no identity policy statement with a wildcard action', () => {
+    const actions = identityStatements(template).flatMap(actionsOf);
+    expect(actions.length).toBeGreaterThan(5);
+    const wildcards = actions.filter((a) => a.includes('*'));
+    // The one wildcard is the suffix topic.grantPublish puts on KMS for an encrypted topic
+    // (GenerateDataKey and GenerateDataKeyWithoutPlaintext); never a whole service or `*`.
+    expect([...new Set(wildcards)]).toEqual(['kms:GenerateDataKey*']);
+    expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+  });
+
+  it('allows no wildcard action in resource policies except the key administrators default', () => {
+    const offending = resourcePolicyStatements(template).filter(
+      (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a === '*' || a.endsWith(':*')),
+    );
+    // The KMS default key policy gives the account root kms:*, without which the key could
+    // not be managed by anyone; nothing else may have a whole-service grant.
+    expect(offending).toHaveLength(1);
+    expect(actionsOf(offending[0] as Statement)).toEqual(['kms:*']);
+    expect(JSON.stringify(offending[0]?.Principal)).toContain(':root');
+  });
+
+  it('keeps the Gleantap keys out of the template: a generated placeholder secret, only its ARN in env', () => {
+    const secrets = resourcesOfType(template, 'AWS::SecretsManager::Secret').map(properties);
+    expect(secrets).toHaveLength(1);
+    const generate = secrets[0]?.GenerateSecretString as Json;
+    expect(generate.GenerateStringKey).toBe('secretKey');
+    expect(JSON.parse(String(generate.SecretStringTemplate))).toEqual({ apiKey: 'REPLACE_ME' });
+    expect(secrets[0]).not.toHaveProperty('SecretString');
+
+    const env = (properties(resourcesOfType(template, 'AWS::Lambda::Function')[0] ?? {}).Environment as Json)
+      .Variables as Json;
+    expect(env.GLEANTAP_CREDENTIALS_SECRET_ARN).toEqual(stack.resolve(notifier.credentials.secretArn));
+    expect(Object.keys(env).filter((k) => /KEY|SECRET|PASSWORD|TOKEN/.test(k))).toEqual([
+      'GLEANTAP_CREDENTIALS_SECRET_ARN',
+    ]);
+
+    const readers = identityStatements(template).filter((s) =>
+      actionsOf(s).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(readers.map(resourcesOf)).toEqual([[stack.resolve(notifier.credentials.secretArn)]]);
+  });
+
+  it('encrypts the events topic with a rotating customer-managed key and refuses publishing without TLS', () => {
+    const topicId = (stack.resolve(notifier.topic.topicArn) as { Ref: string }).Ref;
+    const topic = template.toJSON().Resources[topicId] as Json;
+    const keyRef = properties(topic).KmsMasterKeyId as { 'Fn::GetAtt': [string, string] };
+    const key = template.toJSON().Resources[keyRef['Fn::GetAtt'][0]] as Json;
+    expect(key.Type).toBe('AWS::KMS::Key');
+    expect(properties(key).EnableKeyRotation).toBe(true);
+
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Principal: '*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('lets CloudWatch alarms of this account publish to the encrypted alarm topic', () => {
+    const alarmTopic = stack.resolve(notifier.alarmTopic.topicArn);
+    const condition = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': Match.anyValue() },
+    };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [alarmTopic],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Resource: alarmTopic,
+            Condition: condition,
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: Match.arrayWith(['kms:Decrypt']),
+            Condition: condition,
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('creates the state table on demand with PITR, TTL and exactly the shared key schema, retained', () => {
+    const tables = template.findResources('AWS::DynamoDB::GlobalTable');
+    expect(Object.keys(tables)).toHaveLength(1);
+    const table = Object.values(tables)[0] as Json;
+    const props = properties(table);
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(props.KeySchema).toEqual([
+      { AttributeName: TABLE_KEY_SCHEMA.partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEY_SCHEMA.sortKey.name, KeyType: 'RANGE' },
+    ]);
+    expect(props.AttributeDefinitions).toEqual([
+      {
+        AttributeName: TABLE_KEY_SCHEMA.partitionKey.name,
+        AttributeType: TABLE_KEY_SCHEMA.partitionKey.type,
+      },
+      { AttributeName: TABLE_KEY_SCHEMA.sortKey.name, AttributeType: TABLE_KEY_SCHEMA.sortKey.type },
+    ]);
+    expect(props.TimeToLiveSpecification).toEqual({
+      AttributeName: TABLE_KEY_SCHEMA.timeToLiveAttribute,
+      Enabled: true,
+    });
+    expect(props.Replicas).toEqual([
+      expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+    ]);
+  });
+
+  it('subscribes alert emails to opt-out events only', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'staff@example.com',
+      TopicArn: stack.resolve(notifier.topic.topicArn),
+      FilterPolicy: { type: ['customer.optout_changed'] },
+    });
+  });
+
+  it('runs the poller on Node 22, arm64, with reserved concurrency of apps + 1 and the wired environment', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function').map(properties);
+    expect(functions).toHaveLength(1);
+    const fn = functions[0] ?? {};
+    expect(fn.Runtime).toBe('nodejs22.x');
+    expect(fn.Architectures).toEqual(['arm64']);
+    expect(fn.ReservedConcurrentExecutions).toBe(3);
+    expect(fn.Timeout).toBe(240);
+    expect(fn.LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } });
+    expect((fn.Environment as Json).Variables).toEqual({
+      GLEANTAP_BASE_URL: 'https://api.gleantap.com',
+      GLEANTAP_APP_IDS: 'app-1,app-2',
+      GLEANTAP_CREDENTIALS_SECRET_ARN: stack.resolve(notifier.credentials.secretArn),
+      NOTIFIER_TABLE_NAME: stack.resolve(notifier.table.tableName),
+      EVENTS_TOPIC_ARN: stack.resolve(notifier.topic.topicArn),
+      NOTIFIER_LOOKBACK_DAYS: '1',
+      NOTIFIER_PAGE_SIZE: '1000',
+      NOTIFIER_EMIT_BASELINE: 'false',
+      POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: stack.resolve(notifier.function.functionName),
+      MaximumRetryAttempts: 0,
+    });
+  });
+
+  it('gives the poller a log group with one month of retention and no AWS managed policy', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    for (const role of resourcesOfType(template, 'AWS::IAM::Role').map(properties)) {
+      expect(role.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('alarms on failed polls, failed publishes and stale polls per app, and on the DLQ and function errors', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(properties);
+    expect(alarms).toHaveLength(3 * 2 + 2);
+    const alarmTopic = stack.resolve(notifier.alarmTopic.topicArn);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([alarmTopic]);
+
+    // CloudFormation receives the dimensions sorted by name.
+    const dimensions = (appId: string) => [
+      { Name: APP_ID_DIMENSION, Value: appId },
+      { Name: 'service', Value: METRICS_SERVICE },
+    ];
+    const find = (metricName: string, appId: string) =>
+      alarms.filter(
+        (a) =>
+          a.Namespace === METRICS_NAMESPACE &&
+          a.MetricName === metricName &&
+          JSON.stringify(a.Dimensions) === JSON.stringify(dimensions(appId)),
+      );
+    for (const appId of ['app-1', 'app-2']) {
+      for (const metricName of [MetricName.PollFailed, MetricName.PublishFailed]) {
+        expect(find(metricName, appId)).toEqual([
+          expect.objectContaining({
+            Statistic: 'Sum',
+            ComparisonOperator: 'GreaterThanThreshold',
+            Threshold: 0,
+            EvaluationPeriods: 1,
+            TreatMissingData: 'notBreaching',
+          }),
+        ]);
+      }
+      expect(find(MetricName.PollSucceeded, appId)).toEqual([
+        expect.objectContaining({
+          Statistic: 'Sum',
+          Period: 300,
+          ComparisonOperator: 'LessThanThreshold',
+          Threshold: 1,
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          TreatMissingData: 'breaching',
+        }),
+      ]);
+    }
+    const dlq = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(dlq).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: stack.resolve(notifier.scheduleDeadLetterQueue.queueName) }],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+      }),
+    ]);
+    const errors = alarms.filter((a) => a.MetricName === 'Errors');
+    expect(errors).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: stack.resolve(notifier.function.functionName) }],
+        Threshold: 0,
+      }),
+    ]);
+    expect(notifier.alarms).toHaveLength(alarms.length);
+  });
+
+  it('builds a dashboard over the metrics the poller emits', () => {
+    const dashboards = resourcesOfType(template, 'AWS::CloudWatch::Dashboard').map(properties);
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(stack.resolve(dashboards[0]?.DashboardBody));
+    for (const metricName of [
+      MetricName.CustomersFetched,
+      MetricName.EventsCreated,
+      MetricName.EventsUpdated,
+      MetricName.EventsOptoutChanged,
+      MetricName.PollDuration,
+      MetricName.Lag,
+      MetricName.PollFailed,
+      MetricName.PublishFailed,
+    ]) {
+      expect(body).toContain(`\\"${metricName}\\"`);
+    }
+    expect(body).toContain(METRICS_NAMESPACE);
+  });
+});
+
+describe('addSubscriber', () => {
+  it('subscribes the queue with a filter policy, raw delivery and a DLQ with an alarm', () => {
+    const { stack, notifier } = newStack();
+    const queue = new Queue(stack, 'Downstream', { enforceSSL: true });
+    notifier.addSubscriber(queue, {
+      types: ['customer.updated', 'customer.optout_changed'],
+      changedFields: ['email', 'email_optout'],
+      appIds: ['app-2'],
+    });
+    const template = Template.fromStack(stack);
+    const dlqArn = new Capture();
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      Endpoint: stack.resolve(queue.queueArn),
+      TopicArn: stack.resolve(notifier.topic.topicArn),
+      RawMessageDelivery: true,
+      FilterPolicy: {
+        type: ['customer.updated', 'customer.optout_changed'],
+        app_id: ['app-2'],
+        changed_fields: ['email', 'email_optout'],
+      },
+      RedrivePolicy: { deadLetterTargetArn: dlqArn },
+    });
+    const dlqId = (dlqArn.asObject() as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const dlq = template.toJSON().Resources[dlqId] as Json;
+    expect(dlq.Type).toBe('AWS::SQS::Queue');
+    expect(properties(dlq).SqsManagedSseEnabled).toBe(true);
+    // SNS may send to the DLQ, and the topic may send to the subscriber's queue.
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: dlqId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'sns.amazonaws.com' },
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+    });
+  });
+
+  it('omits the filter policy when no option narrows it', () => {
+    const { stack, notifier } = newStack();
+    notifier.addSubscriber(new Queue(stack, 'All', { enforceSSL: true }), { rawMessageDelivery: false });
+    const subscriptions = resourcesOfType(Template.fromStack(stack), 'AWS::SNS::Subscription').map(
+      properties,
+    );
+    expect(subscriptions).toEqual([expect.not.objectContaining({ FilterPolicy: expect.anything() })]);
+    expect(subscriptions[0]?.RawMessageDelivery).toBe(false);
+  });
+
+  it.each([
+    [{ types: [] }, /types/],
+    [{ types: ['customer.deleted' as 'customer.created'] }, /types.*customer\.deleted/],
+    [{ appIds: ['app-9'] }, /appIds.*app-9/],
+    [{ changedFields: [''] }, /changedFields/],
+  ])('rejects %j naming the option', (options, message) => {
+    const { stack, notifier } = newStack();
+    expect(() => notifier.addSubscriber(new Queue(stack, 'Q'), options)).toThrow(message);
+  });
+
+  it('refuses to subscribe the same queue twice', () => {
+    const { stack, notifier } = newStack();
+    const queue = new Queue(stack, 'Q');
+    notifier.addSubscriber(queue);
+    expect(() => notifier.addSubscriber(queue)).toThrow(/already subscribed/);
+  });
+});
+
+describe('props', () => {
+  it('honours schedule, timeout, reserved concurrency, paging, baseline, watched fields and extra env', () => {
+    const { stack } = newStack({
+      schedule: Duration.minutes(10),
+      timeout: Duration.minutes(8),
+      reservedConcurrency: 1,
+      lookbackDays: 2,
+      pageSize: 500,
+      emitBaseline: true,
+      watchedFields: ['custom_1', 'custom_2'],
+      gleantapBaseUrl: 'https://eu.gleantap.example',
+      environment: { POWERTOOLS_LOG_LEVEL: 'DEBUG', NODE_OPTIONS: '--max-old-space-size=400' },
+    });
+    const template = Template.fromStack(stack);
+    template.allResourcesProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(10 minutes)' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 480,
+      ReservedConcurrentExecutions: 1,
+      Environment: {
+        Variables: Match.objectLike({
+          GLEANTAP_BASE_URL: 'https://eu.gleantap.example',
+          NOTIFIER_LOOKBACK_DAYS: '2',
+          NOTIFIER_PAGE_SIZE: '500',
+          NOTIFIER_EMIT_BASELINE: 'true',
+          NOTIFIER_WATCHED_FIELDS: 'custom_1,custom_2',
+          POWERTOOLS_LOG_LEVEL: 'DEBUG',
+          NODE_OPTIONS: '--max-old-space-size=400 --enable-source-maps',
+        }),
+      },
+    });
+  });
+
+  it('defaults the timeout under a short schedule interval', () => {
+    const { stack } = newStack({ schedule: Duration.minutes(2) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Timeout: 96 });
+  });
+
+  it('accepts a schedule expression with an explicit poll interval for the staleness alarm', () => {
+    const { stack } = newStack({
+      schedule: ScheduleExpression.expression('cron(0/15 6-22 * * ? *)'),
+      pollInterval: Duration.minutes(15),
+      missedPollsBeforeAlarm: 4,
+    });
+    const template = Template.fromStack(stack);
+    template.allResourcesProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0/15 6-22 * * ? *)',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: MetricName.PollSucceeded,
+      Period: 900,
+      EvaluationPeriods: 4,
+    });
+  });
+
+  it('uses an existing secret and puts only its ARN in the environment', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Existing');
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gleantap-AbCdEf';
+    const notifier = new GleantapChangeNotifier(stack, 'Notifier', {
+      appIds: ['a'],
+      credentials: Secret.fromSecretCompleteArn(stack, 'Keys', arn),
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GLEANTAP_CREDENTIALS_SECRET_ARN: arn }) },
+    });
+    expect(notifier.credentials.secretArn).toBe(arn);
+  });
+
+  const bad: [string, Partial<GleantapChangeNotifierProps>, RegExp][] = [
+    ['no app ids', { appIds: [] }, /appIds/],
+    ['an empty app id', { appIds: ['a', ' '] }, /appIds/],
+    ['an app id with a comma', { appIds: ['a,b'] }, /appIds/],
+    ['a duplicate app id', { appIds: ['a', 'a'] }, /appIds.*"a"/],
+    ['a schedule under a minute', { schedule: Duration.seconds(30) }, /schedule/],
+    ['a schedule of fractional minutes', { schedule: Duration.seconds(90) }, /schedule/],
+    [
+      'an expression schedule without a poll interval',
+      { schedule: ScheduleExpression.expression('cron(0 * * * ? *)') },
+      /pollInterval/,
+    ],
+    ['a timeout as long as the interval', { timeout: Duration.minutes(5) }, /timeout/],
+    ['a timeout over 15 minutes', { schedule: Duration.hours(1), timeout: Duration.minutes(16) }, /timeout/],
+    ['a negative lookback', { lookbackDays: -1 }, /lookbackDays/],
+    ['a fractional lookback', { lookbackDays: 1.5 }, /lookbackDays/],
+    ['a page size of 0', { pageSize: 0 }, /pageSize/],
+    ['a page size over 1000', { pageSize: 1001 }, /pageSize/],
+    ['a base URL with a path', { gleantapBaseUrl: 'https://api.gleantap.com/v2' }, /gleantapBaseUrl/],
+    ['a plain-HTTP base URL', { gleantapBaseUrl: 'http://api.gleantap.com' }, /gleantapBaseUrl/],
+    ['a base URL that is not a URL', { gleantapBaseUrl: 'api.gleantap.com' }, /gleantapBaseUrl/],
+    ['a reserved concurrency of 0', { reservedConcurrency: 0 }, /reservedConcurrency/],
+    ['a watched field with a comma', { watchedFields: ['a,b'] }, /watchedFields/],
+    ['an alert email that is not one', { alertEmails: ['staff'] }, /alertEmails/],
+    ['an alarm email that is not one', { alarmEmails: ['ops@'] }, /alarmEmails/],
+    ['no missed polls', { missedPollsBeforeAlarm: 0 }, /missedPollsBeforeAlarm/],
+    [
+      'a staleness window over a day',
+      { schedule: Duration.hours(12), timeout: Duration.minutes(5), missedPollsBeforeAlarm: 3 },
+      /missedPollsBeforeAlarm/,
+    ],
+    [
+      'an environment overriding a wired variable',
+      { environment: { EVENTS_TOPIC_ARN: 'x' } },
+      /EVENTS_TOPIC_ARN/,
+    ],
+  ];
+  it.each(bad)('rejects %s, naming the prop', (_name, props, message) => {
+    expect(() => newStack(props)).toThrow(message);
+  });
+
+  it('rejects the same alert email twice', () => {
+    const { notifier } = newStack({ alertEmails: ['staff@example.com'] });
+    expect(() => notifier.addAlertEmail('staff@example.com')).toThrow(/already subscribed/);
+  });
+});
+
+describe('NotifierStack', () => {
+  it('passes cdk-nag AwsSolutions with every acknowledged finding explained', () => {
+    const app = newApp();
+    const stack = new NotifierStack(app, 'Nag', {
+      notifier: { appIds: ['a', 'b'], alertEmails: ['staff@example.com'], alarmEmails: ['ops@example.com'] },
+    });
+    const queue = new Queue(stack, 'Downstream', {
+      enforceSSL: true,
+      deadLetterQueue: { queue: new Queue(stack, 'DownstreamDlq', { enforceSSL: true }), maxReceiveCount: 5 },
+    });
+    stack.notifier.addSubscriber(queue, { types: ['customer.optout_changed'] });
+
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    const findings = report.violations.map(
+      (v) =>
+        `${v.ruleName} (${v.severity}) at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+
+    // Each acknowledgement carries a specific reason, not a placeholder.
+    const acknowledgements = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    const poller = stack.getLogicalId(stack.notifier.function.node.defaultChild as CfnFunction);
+    expect(acknowledgements.map(([id]) => id.replace(/^annotation::/i, '')).sort()).toEqual(
+      [
+        'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        `AwsSolutions-IAM5[Resource::<${poller}.Arn>:*]`,
+        'AwsSolutions-L1',
+        'AwsSolutions-SMG4',
+        'AwsSolutions-SQS3',
+        'AwsSolutions-SQS3',
+      ].sort(),
+    );
+    for (const [, reason] of acknowledgements) expect(String(reason).length).toBeGreaterThan(60);
+  });
+
+  it('rejects a credentials ARN that is not a secret ARN', () => {
+    const app = newApp();
+    expect(
+      () =>
+        new NotifierStack(app, 'Bad', {
+          notifier: { appIds: ['a'] },
+          credentialsSecretArn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/keys',
+        }),
+    ).toThrow(/credentialsSecretArn/);
+  });
+});
