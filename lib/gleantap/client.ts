@@ -32,8 +32,19 @@ import {
 } from './errors.ts';
 import { DEFAULT_RETRY_SETTINGS, parseRetryAfter, RetryBudget, type RetrySettings } from './retry-budget.ts';
 
+export {
+  GleantapAuthError,
+  GleantapBadRequestError,
+  GleantapBadResponseError,
+  GleantapError,
+  GleantapRequestError,
+  GleantapRetriesExhaustedError,
+} from './errors.ts';
+export { DEFAULT_RETRY_SETTINGS, type RetrySettings } from './retry-budget.ts';
+
 /** The documented endpoint; `baseUrl` is scheme and host only. */
 export const GET_CUSTOMERS_PATH = '/v2/ExternalApi/getCustomers';
+/** Production API origin, used when `baseUrl` is not given. */
 export const DEFAULT_BASE_URL = 'https://api.gleantap.com';
 /** The API's largest page. */
 export const MAX_PAGE_SIZE = 1000;
@@ -285,6 +296,10 @@ export function createGleantapClient(options: GleantapClientOptions): GleantapCl
         const message = error instanceof Error ? redact(error.message) : 'unknown error';
         throw new GleantapRequestError(appId, offset, `${code} (${message})`, { cause: new Error(message) });
       }
+      // Set when the caller's promise resumes; a body failure in the very same tick as the
+      // headers could still reach the callback first. undici would then resume with a Range
+      // request, get a 200 instead of a 206, fail the body with RequestRetryError, and this
+      // loop retries: one wasted request, same outcome.
       attempt.headersReceived = true;
       const { statusCode } = response;
 

@@ -30,6 +30,7 @@ export interface RetrySettings {
   readonly maxRetryTimeMs: number;
 }
 
+/** The defaults: 6 attempts, 0.5 s doubling to at most 15 s, no retry after 60 s. */
 export const DEFAULT_RETRY_SETTINGS: RetrySettings = {
   maxAttempts: 6,
   minDelayMs: 500,

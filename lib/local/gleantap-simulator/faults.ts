@@ -22,7 +22,8 @@ export type PagePosition = 'first' | 'middle' | 'last';
 
 /**
  * A fault and when it fires. Exactly one trigger is set: `request`, `page` or `probability`.
- * Rules are checked in the order they were added; the first that matches fires.
+ * Rules are checked in the order they were added; the first that matches fires. Faults apply
+ * only to requests that pass auth and validation (a 401 or 400 is answered as such).
  */
 export interface FaultRule {
   readonly kind: FaultKind;
