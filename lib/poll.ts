@@ -382,10 +382,12 @@ class ScanRun {
     const changes: Exclude<Change, { kind: 'unchanged' }>[] = [];
     const messagesByCustomer = new Map<string, OutboundMessage[]>();
     let unchanged = 0;
+    const refreshes: Snapshot[] = [];
     for (const [id, customer] of byId) {
       const change = diffCustomer(this.#recent.get(id) ?? stored.get(id), customer, watchedFields);
       if (change.kind === 'unchanged') {
         unchanged++;
+        if (change.refresh) refreshes.push(change.refresh);
         continue;
       }
       changes.push(change);
@@ -432,19 +434,39 @@ class ScanRun {
     }
     await this.options.onStep?.('published', page);
 
-    const commits = changes
-      .filter((change) =>
-        (messagesByCustomer.get(change.customer.id) ?? []).every((m) => publishedIds.has(m.id)),
-      )
+    const ready = changes.filter((change) =>
+      (messagesByCustomer.get(change.customer.id) ?? []).every((m) => publishedIds.has(m.id)),
+    );
+    // A baseline's first snapshots go in unconditional batches (see StateStore.createSnapshots).
+    const blind = new Set<(typeof ready)[number]>(
+      this.checkpoint.mode === 'baseline' ? ready.filter((c) => c.kind === 'created') : [],
+    );
+    const commits = ready
+      .filter((change) => !blind.has(change))
       .map((change) => ({
         snapshot: change.next,
         expectedVersion: change.kind === 'updated' ? change.previousSnapshot.version : null,
       }));
+    if (blind.size > 0)
+      await store.createSnapshots(
+        appId,
+        [...blind].map((c) => c.next),
+      );
     const { committed, conflicts } =
       commits.length > 0 ? await store.commitSnapshots(appId, commits) : { committed: [], conflicts: [] };
     const committedIds = new Set(committed);
     for (const commit of commits)
       if (committedIds.has(commit.snapshot.customerId)) this.#recent.set(commit.snapshot);
+    for (const change of blind) this.#recent.set(change.next);
+    if (refreshes.length > 0) {
+      // No event rides on a refresh, so a conflict here loses nothing: a newer version won.
+      const refreshed = await store.commitSnapshots(
+        appId,
+        refreshes.map((snapshot) => ({ snapshot, expectedVersion: snapshot.version })),
+      );
+      const ok = new Set(refreshed.committed);
+      for (const snapshot of refreshes) if (ok.has(snapshot.customerId)) this.#recent.set(snapshot);
+    }
     if (conflicts.length > 0) {
       log.warn(
         'Snapshot commits conflicted with a newer version; those customers are re-detected next poll.',
@@ -467,7 +489,7 @@ class ScanRun {
       },
       dirty,
     );
-    return changes.length > 0 || dirty;
+    return changes.length > 0 || refreshes.length > 0 || dirty;
   }
 
   #advance(page: CustomerPage, counts: PollCounts, dirty: boolean): void {

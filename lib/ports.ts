@@ -142,6 +142,12 @@ export interface StateStore {
   /** Reads snapshots by customer id (missing ones are absent from the map). */
   getSnapshots(appId: string, customerIds: readonly string[]): Promise<Map<string, Snapshot>>;
   commitSnapshots(appId: string, commits: readonly SnapshotCommit[]): Promise<CommitResult>;
+  /**
+   * Writes first snapshots without a condition, in batches (25 per request instead of one).
+   * Only for a baseline scan under the lease, for customers the store has just reported absent:
+   * no other writer can race it there, and a baseline is where the volume is.
+   */
+  createSnapshots(appId: string, snapshots: readonly Snapshot[]): Promise<void>;
   /** Stores published messages for replay (kept ARCHIVE_RETENTION_DAYS). */
   archive(appId: string, messages: readonly OutboundMessage[], now: Date): Promise<void>;
   readArchive(query: ArchiveQuery): AsyncIterable<OutboundMessage>;

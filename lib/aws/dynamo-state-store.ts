@@ -51,6 +51,15 @@ const snapshotKey = (appId: string, customerId: string): Record<string, Attribut
   [PK]: { S: `C#${appId}#${customerId}` },
   [SK]: { S: 'S' },
 });
+function snapshotItem(appId: string, snapshot: Snapshot): Record<string, AttributeValue> {
+  return {
+    ...snapshotKey(appId, snapshot.customerId),
+    c: { S: snapshot.customerId },
+    h: { S: snapshot.hash },
+    v: { N: String(snapshot.version) },
+    f: { S: JSON.stringify(snapshot.fields) },
+  };
+}
 const stateKey = (appId: string): Record<string, AttributeValue> => ({
   [PK]: { S: `A#${appId}` },
   [SK]: { S: 'STATE' },
@@ -302,13 +311,7 @@ export class DynamoStateStore implements StateStore {
             await this.#client.send(
               new PutItemCommand({
                 TableName: this.#table,
-                Item: {
-                  ...snapshotKey(appId, snapshot.customerId),
-                  c: { S: snapshot.customerId },
-                  h: { S: snapshot.hash },
-                  v: { N: String(snapshot.version) },
-                  f: { S: JSON.stringify(snapshot.fields) },
-                },
+                Item: snapshotItem(appId, snapshot),
                 ...(expectedVersion === null
                   ? {
                       ConditionExpression: 'attribute_not_exists(#pk)',
@@ -329,6 +332,15 @@ export class DynamoStateStore implements StateStore {
       ),
     );
     return { committed, conflicts };
+  }
+
+  async createSnapshots(appId: string, snapshots: readonly Snapshot[]): Promise<void> {
+    const requests: WriteRequest[] = snapshots.map((snapshot) => ({
+      PutRequest: { Item: snapshotItem(appId, snapshot) },
+    }));
+    await Promise.all(
+      chunk(requests, BATCH_WRITE_LIMIT).map((batch) => this.#limit(() => this.#batchWrite(batch))),
+    );
   }
 
   async archive(appId: string, messages: readonly OutboundMessage[], now: Date): Promise<void> {

@@ -14,7 +14,8 @@ const CHANNELS: readonly Channel[] = ['email', 'sms'];
  * - Same content hash: `unchanged`.
  * - Otherwise field by field. A field watched now but absent from `snapshot.fields` was
  *   added to the watched set after that snapshot was written: it has no old value to
- *   differ from, so it is not a change. No differing field: `unchanged`.
+ *   differ from, so it is not a change. No differing field: `unchanged`, with `refresh`
+ *   (the same version, current fields and hash) so the snapshot learns the new field.
  * - Else `updated`: `changedFields` sorted, `previous` the old values of exactly those
  *   fields, one `optoutChanges` entry per channel whose flag changed (in the order email,
  *   sms), and `next` the snapshot to commit at `snapshot.version + 1`.
@@ -45,7 +46,10 @@ export function diffCustomer(
     changedFields.push(field);
     previousEntries.push([field, canonicalValue(before)]);
   }
-  if (changedFields.length === 0) return { kind: 'unchanged', customer, snapshot };
+  if (changedFields.length === 0) {
+    const refresh = { customerId: customer.id, hash, fields, version: snapshot.version };
+    return { kind: 'unchanged', customer, snapshot, refresh };
+  }
   // fromEntries, not assignment: a watched extra field may be called `__proto__`.
   const previous: Record<string, JsonValue> = Object.fromEntries(previousEntries);
 

@@ -64,7 +64,17 @@ export interface OptoutChange {
 
 /** The result of diffing one customer against its snapshot. */
 export type Change =
-  | { readonly kind: 'unchanged'; readonly customer: Customer; readonly snapshot: Snapshot }
+  | {
+      readonly kind: 'unchanged';
+      readonly customer: Customer;
+      readonly snapshot: Snapshot;
+      /**
+       * Present when no watched field changed but the stored snapshot is not in today's form
+       * (the watched set was widened, or an old spelling of a flag): the same version with the
+       * current fields and hash, to write quietly so later changes to a new field are seen.
+       */
+      readonly refresh?: Snapshot;
+    }
   | {
       readonly kind: 'created';
       readonly customer: Customer;

@@ -88,6 +88,10 @@ export class MemoryStateStore implements StateStore {
     return { committed, conflicts };
   }
 
+  async createSnapshots(appId: string, snapshots: readonly Snapshot[]): Promise<void> {
+    for (const snapshot of snapshots) this.snapshots.set(`${appId}#${snapshot.customerId}`, snapshot);
+  }
+
   async archive(appId: string, messages: readonly OutboundMessage[]): Promise<void> {
     for (const message of messages) this.archived.push({ appId, message });
   }

@@ -123,6 +123,20 @@ describe('diffCustomer', () => {
     const widened = resolveWatchedFields(['tags']);
     const change = diffCustomer(snapshotOf(withTags, 2, W), withTags, widened);
     expect(change.kind).toBe('unchanged');
+    // ...but asks for a quiet refresh, so a later change of the new field is seen.
+    if (change.kind !== 'unchanged') throw new Error('expected unchanged');
+    expect(change.refresh?.version).toBe(2);
+    expect(change.refresh?.fields).toHaveProperty('tags', ['vip']);
+    const later = parsed({ ...jane, tags: ['gold'] });
+    const after = updated(diffCustomer(change.refresh, later, widened));
+    expect(after.changedFields).toEqual(['tags']);
+    expect(after.previous).toEqual({ tags: ['vip'] });
+  });
+
+  it('asks for no refresh when the content hash matches', () => {
+    const same = diffCustomer(snapshotOf(parsed(jane), 4, W), parsed(jane), W);
+    expect(same).toMatchObject({ kind: 'unchanged' });
+    expect(same.kind === 'unchanged' && same.refresh).toBeFalsy();
   });
 
   it('compares the other fields normally after the watched set was widened', () => {
