@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGleantapClient } from '../../lib/gleantap/client.ts';
+import { createGleantapClient, GleantapRetriesExhaustedError } from '../../lib/gleantap/client.ts';
 import { closeHarnesses, collect, groundTruthIds, harness, idsOf, request } from './harness.ts';
 
 afterEach(closeHarnesses);
@@ -162,6 +162,24 @@ describe('prefetch', () => {
     await expect.poll(() => sim.requests[1]?.outcome).toBe('client-closed');
     expect(sim.requests).toHaveLength(2);
   }, 5_000);
+
+  it('a prefetch that fails while the consumer holds a page surfaces on the next step, not as an unhandled rejection', async () => {
+    const { sim, client, retries } = await harness();
+    sim.app('gym').seed(2500);
+    sim.faults.add({ kind: '500', page: 'middle', times: Number.POSITIVE_INFINITY });
+    const seen: number[] = [];
+    const run = async () => {
+      for await (const page of client.pages(request())) {
+        seen.push(page.offset);
+        await expect.poll(() => retries.length).toBe(5);
+        await expect.poll(() => sim.requests.filter((r) => r.status === 500)).toHaveLength(6);
+        // Let the failed prefetch settle while nobody awaits it.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await expect(run()).rejects.toBeInstanceOf(GleantapRetriesExhaustedError);
+    expect(seen).toEqual([0]);
+  });
 
   it("stops with the caller's abort reason when the caller's signal aborts", async () => {
     const { sim, client } = await harness({ client: { headersTimeoutMs: 20_000 } });
