@@ -175,17 +175,22 @@ describe('retry timing and budget', () => {
 });
 
 describe('drift', () => {
-  it('rows shifted by inserts at the front are seen twice, none missed', async () => {
-    const { sim, client } = await harness();
-    sim.app('gym').seed(2500);
-    const before = groundTruthIds(sim.app('gym').members());
-    const drift = sim.faults.add({ kind: 'drift', page: 'middle', insert: 5 });
-    const pages = await collect(client.pages(request()));
-    const ids = idsOf(pages);
-    expect(drift.fired).toBe(1);
-    expect(pages.map((p) => p.received)).toEqual([1000, 1000, 505]);
-    expect(new Set(ids)).toEqual(new Set(before));
-    expect(ids).toHaveLength(2505);
-    expect(ids.slice(1000, 1005)).toEqual(before.slice(995, 1000));
-  });
+  it.each(positions)(
+    'inserts at the front before the %s page: every original row is seen, shifted ones twice',
+    async (page, offset) => {
+      const { sim, client } = await harness();
+      sim.app('gym').seed(2500);
+      const before = groundTruthIds(sim.app('gym').members());
+      const drift = sim.faults.add({ kind: 'drift', page, insert: 5 });
+      const pages = await collect(client.pages(request()));
+      const ids = idsOf(pages);
+      expect(drift.fired).toBe(1);
+      expect(pages.map((p) => p.received)).toEqual([1000, 1000, 505]);
+      expect(ids).toHaveLength(2505);
+      expect(ids.filter((id) => before.includes(id))).toHaveLength(offset === 0 ? 2500 : 2505);
+      expect(new Set(ids.filter((id) => before.includes(id)))).toEqual(new Set(before));
+      // The page served right after the drift starts with the last 5 rows of the page before it.
+      if (offset > 0) expect(ids.slice(offset, offset + 5)).toEqual(before.slice(offset - 5, offset));
+    },
+  );
 });
