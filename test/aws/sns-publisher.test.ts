@@ -1,0 +1,110 @@
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { entrySize, MAX_BATCH_BYTES, planBatches, SnsPublisher } from '../../lib/aws/sns-publisher.ts';
+import type { OutboundMessage } from '../../lib/core/types.ts';
+import { LOCAL_CREDENTIALS } from '../../lib/local/local-stack.ts';
+import { type SnsStandIn, startSnsStandIn } from '../../lib/local/sns-stand-in.ts';
+
+function message(id: string, bytes = 100): OutboundMessage {
+  const body = JSON.stringify({ id, pad: 'x'.repeat(bytes) });
+  return {
+    id,
+    type: 'customer.updated',
+    customerId: id,
+    sequence: 2,
+    message: body,
+    attributes: {
+      type: { DataType: 'String', StringValue: 'customer.updated' },
+      changed_fields: { DataType: 'String.Array', StringValue: '["email"]' },
+    },
+    event: { id },
+  };
+}
+
+describe('planBatches', () => {
+  it('keeps at most 10 entries and 256 KiB per batch, in order', () => {
+    const small = Array.from({ length: 23 }, (_, i) => message(`m${i}`));
+    expect(planBatches(small).map((b) => b.length)).toEqual([10, 10, 3]);
+    const big = Array.from({ length: 5 }, (_, i) => message(`b${i}`, 100_000));
+    const batches = planBatches(big);
+    expect(batches.map((b) => b.length)).toEqual([2, 2, 1]);
+    for (const batch of batches)
+      expect(batch.reduce((n, m) => n + entrySize(m), 0)).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    expect(batches.flat().map((m) => m.id)).toEqual(big.map((m) => m.id));
+  });
+});
+
+describe('SnsPublisher against the SNS stand-in', () => {
+  let sns: SnsStandIn;
+  let client: SNSClient;
+  let topicArn: string;
+
+  beforeAll(async () => {
+    sns = await startSnsStandIn();
+    client = new SNSClient({
+      region: 'us-east-1',
+      endpoint: sns.endpoint,
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    topicArn = (await client.send(new CreateTopicCommand({ Name: 'events' }))).TopicArn ?? '';
+  });
+  beforeEach(() => {
+    sns.faults.clear();
+    sns.reset();
+  });
+  afterAll(async () => {
+    client.destroy();
+    await sns.close();
+  });
+
+  it('publishes everything with PublishBatch and the attributes intact', async () => {
+    const publisher = new SnsPublisher({ client, topicArn, sleep: async () => {} });
+    const messages = Array.from({ length: 25 }, (_, i) => message(`ok${i}`));
+    const result = await publisher.publish(messages);
+    expect([...result.published].sort()).toEqual(messages.map((m) => m.id).sort());
+    expect(result.failed).toEqual([]);
+    expect(sns.requestsByAction.PublishBatch).toBe(3);
+    expect(sns.messages()[0]?.attributes.changed_fields).toMatchObject({
+      DataType: 'String.Array',
+      StringValue: '["email"]',
+    });
+  });
+
+  it('re-sends failed entries and reports what still fails after the bounded retries', async () => {
+    sns.faults.failEntries({ times: 1, count: 3 });
+    const publisher = new SnsPublisher({ client, topicArn, sleep: async () => {}, maxRetries: 2 });
+    const retried = await publisher.publish(Array.from({ length: 10 }, (_, i) => message(`r${i}`)));
+    expect(retried.published).toHaveLength(10);
+    expect(sns.messages()).toHaveLength(10);
+
+    sns.faults.failEntries({ times: 100, count: 2 });
+    const stuck = await publisher.publish(Array.from({ length: 5 }, (_, i) => message(`s${i}`)));
+    expect(stuck.published).toHaveLength(3);
+    expect(stuck.failed).toHaveLength(2);
+    expect(stuck.failed[0]?.reason).toBeTruthy();
+  });
+
+  it('retries whole failed calls, then reports every entry of the call as failed', async () => {
+    sns.faults.failCalls({ action: 'PublishBatch', times: 1, status: 500 });
+    const publisher = new SnsPublisher({ client, topicArn, sleep: async () => {}, maxRetries: 2 });
+    expect((await publisher.publish([message('c1'), message('c2')])).published).toHaveLength(2);
+    sns.faults.failCalls({ action: 'PublishBatch', times: 10, status: 500 });
+    const down = await publisher.publish([message('d1'), message('d2')]);
+    expect(down.published).toEqual([]);
+    expect(down.failed.map((f) => f.id).sort()).toEqual(['d1', 'd2']);
+    expect(down.failed[0]?.reason).toMatch(/Internal|500/i);
+  });
+
+  it('reports an unknown topic as failures instead of throwing', async () => {
+    const publisher = new SnsPublisher({
+      client,
+      topicArn: `${topicArn}-gone`,
+      sleep: async () => {},
+      maxRetries: 0,
+    });
+    const result = await publisher.publish([message('x')]);
+    expect(result.failed).toHaveLength(1);
+    expect(result.failed[0]?.reason).toMatch(/NotFound/);
+  });
+});
