@@ -4,6 +4,7 @@
  * parser normalises ("1" vs 1 vs true), so only a real change of content changes the hash.
  */
 import { createHash } from 'node:crypto';
+import { DOCUMENTED_FIELDS } from './customer.ts';
 import type { Customer, JsonValue } from './types.ts';
 
 /**
@@ -14,16 +15,9 @@ import type { Customer, JsonValue } from './types.ts';
  * visit and would flood subscribers with `customer.updated` events nobody asked for.
  * A deployment that wants one can add it with {@link resolveWatchedFields}.
  */
-export const DEFAULT_WATCHED_FIELDS: readonly string[] = Object.freeze([
-  'firstname',
-  'lastname',
-  'email',
-  'phone',
-  'last_location',
-  'email_optout',
-  'sms_optout',
-  'created_date',
-]);
+export const DEFAULT_WATCHED_FIELDS: readonly string[] = Object.freeze(
+  DOCUMENTED_FIELDS.filter((field) => field !== 'id'),
+);
 
 /**
  * The watched set: {@link DEFAULT_WATCHED_FIELDS} plus `extra`, deduplicated and sorted.

@@ -6,6 +6,7 @@
  * They compile under Ajv's `strict: true` (no union `type` arrays, `type` beside every
  * `properties`), so subscribers can use them with strict validators as they are.
  */
+import { DOCUMENTED_FIELDS } from './customer.ts';
 import { DATA_SCHEMAS } from './event-types.ts';
 import type { EventType, JsonObject } from './types.ts';
 
@@ -15,17 +16,7 @@ const CUSTOMER: JsonObject = {
   type: 'object',
   description:
     'The parsed Gleantap member: documented fields normalised, unknown extra fields kept as they came.',
-  required: [
-    'id',
-    'firstname',
-    'lastname',
-    'email',
-    'phone',
-    'last_location',
-    'email_optout',
-    'sms_optout',
-    'created_date',
-  ],
+  required: [...DOCUMENTED_FIELDS],
   properties: {
     id: { type: 'string', minLength: 1, maxLength: 256 },
     firstname: nullable({ type: 'string' }),

@@ -17,6 +17,7 @@ import { type PollSummary, pollApp } from '../poll.ts';
 import type { Log } from '../ports.ts';
 import type { SimulatedApp } from './gleantap-simulator.ts';
 import { LOCAL_CREDENTIALS, startLocalStack } from './local-stack.ts';
+import { seededRandom } from './seeded-random.ts';
 
 export interface LocalDemoOptions {
   /** Polls after the baseline; undefined runs until the signal aborts. */
@@ -37,18 +38,6 @@ const shownEvent = z.object({
 const LOCATIONS = ['Downtown', 'Riverside', 'Uptown', 'Harbor', 'Midtown'];
 const FIRST = ['Ava', 'Noah', 'Mia', 'Liam', 'Zoe', 'Ethan', 'Ivy', 'Leo'];
 const LAST = ['Garcia', 'Okafor', 'Nguyen', 'Schmidt', 'Rossi', 'Kowalski', 'Haddad', 'Silva'];
-
-/** A small seeded generator, so two demo runs make the same changes. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Makes a handful of realistic changes; returns a one-line description of them. */
 function mutate(app: SimulatedApp, ids: string[], random: () => number): string {
@@ -113,7 +102,7 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
   const stack = await startLocalStack({ appIds: [APP_ID] });
   const app = stack.gleantap.app(APP_ID);
   const ids = app.seed(options.customers, { seed: 7 });
-  const random = seeded(42);
+  const random = seededRandom(42);
 
   stack.sns.subscribe(stack.topicArn, (delivered) => {
     const event = shownEvent.parse(JSON.parse(delivered.message));

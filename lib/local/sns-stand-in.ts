@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { seededRandom } from './seeded-random.ts';
 import { SnsError } from './sns-stand-in/errors.ts';
-import { type SnsFaults, seededRandom } from './sns-stand-in/faults.ts';
+import type { SnsFaults } from './sns-stand-in/faults.ts';
 import { errorXml, parseQuery } from './sns-stand-in/query.ts';
 import {
   type DeliveryRecord,

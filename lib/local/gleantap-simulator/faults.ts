@@ -2,7 +2,7 @@
  * Fault injection for the Gleantap simulator: rules that make a getCustomers request fail
  * the ways the real API (or the network in front of it) can.
  */
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 /**
  * What a fault does to a request:

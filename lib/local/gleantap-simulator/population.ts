@@ -8,7 +8,7 @@
  * so serving a page costs O(page) after the first request of a scan.
  */
 import type { JsonValue } from '../../core/types.ts';
-import { hashString, seededRandom } from './random.ts';
+import { hashString, seededRandom } from '../seeded-random.ts';
 
 /** A member record as the simulator serves it (documented fields in varied representations, plus any extras). */
 export type RawMember = { [key: string]: JsonValue };

@@ -76,18 +76,6 @@ const DEFAULT_CODES: Record<number, string> = {
   503: 'ServiceUnavailable',
 };
 
-/** mulberry32: a tiny seedable generator, so probabilistic faults repeat run to run. */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-
 interface Counted<T> {
   readonly rule: T;
   remaining: number;

@@ -1,6 +1,6 @@
 /**
- * A small seeded pseudo-random generator for the Gleantap simulator, so populations and
- * probabilistic faults are the same on every run with the same seed.
+ * A small seeded pseudo-random generator for the local stand-ins and the demo, so
+ * populations, probabilistic faults and demo changes are the same on every run with the same seed.
  */
 
 /** Returns numbers in [0, 1), like `Math.random`, determined entirely by `seed` (mulberry32). */
