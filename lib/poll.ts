@@ -49,7 +49,12 @@ export interface PollOptions {
   readonly dryRun?: boolean;
   /** No page is started at or after this instant; the scan resumes from its checkpoint next time. */
   readonly deadline?: Date;
-  /** How long the lease lasts without renewal; renewed with every checkpoint. @default 15 minutes */
+  /**
+   * How long the lease lasts without renewal; renewed with every checkpoint. With a
+   * deadline the lease ends LEASE_GRACE_MS after it instead, so a process killed at its
+   * deadline (a Lambda timeout) blocks the next poll for no longer than that.
+   * @default 15 minutes
+   */
   readonly leaseTtlMs?: number;
   /**
    * The longest time between two checkpoints on pages that changed nothing. Pages that
@@ -84,6 +89,9 @@ export interface PollSummary extends PollCounts {
   /** One sentence for failed polls: why the watermark did not advance. */
   readonly error?: string;
 }
+
+/** How long a lease outlives its poll's deadline: the page in hand finishes within it. */
+export const LEASE_GRACE_MS = 60_000;
 
 const ZERO: PollCounts = {
   fetched: 0,
@@ -167,7 +175,10 @@ function startScan(state: PollState | null, options: PollOptions, now: Date): Ch
 export async function pollApp(deps: PollDependencies, options: PollOptions): Promise<PollSummary> {
   const { store, log, clock } = deps;
   const started = clock();
-  const leaseTtlMs = options.leaseTtlMs ?? 15 * 60_000;
+  const deadline = options.deadline;
+  const leaseTtlMs = deadline
+    ? Math.max(1, deadline.getTime() + LEASE_GRACE_MS - started.getTime())
+    : (options.leaseTtlMs ?? 15 * 60_000);
   const dryRun = options.dryRun ?? false;
 
   let state: PollState | null;
@@ -364,7 +375,9 @@ class ScanRun {
       this.options.appId,
       this.options.owner,
       this.checkpoint,
-      new Date(now.getTime() + this.leaseTtlMs),
+      this.options.deadline
+        ? new Date(this.options.deadline.getTime() + LEASE_GRACE_MS)
+        : new Date(now.getTime() + this.leaseTtlMs),
     );
     this.savedCheckpoint = this.checkpoint;
     this.#lastSaved = now.getTime();
