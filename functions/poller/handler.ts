@@ -21,8 +21,16 @@ import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from
 import { type PollSummary, pollApp } from '../../lib/poll.ts';
 import type { Log } from '../../lib/ports.ts';
 
-/** Time kept back from the Lambda timeout to finish the page in hand and record the checkpoint. */
+/**
+ * Time kept back from the Lambda timeout to finish the page in hand and record the
+ * checkpoint: 45 s, or a quarter of the remaining time when the function is short-lived.
+ */
 export const DEADLINE_MARGIN_MS = 45_000;
+
+export function pollDeadline(now: Date, remainingMs: number): Date {
+  const margin = Math.min(DEADLINE_MARGIN_MS, remainingMs / 4);
+  return new Date(now.getTime() + Math.max(0, remainingMs - margin));
+}
 /** How long the Gleantap keys read from Secrets Manager are reused before being read again. */
 const KEYS_TTL_MS = 5 * 60_000;
 

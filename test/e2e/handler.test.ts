@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createHandler } from '../../functions/poller/handler.ts';
+import { createHandler, pollDeadline } from '../../functions/poller/handler.ts';
 import { METRICS_NAMESPACE, MetricName } from '../../lib/metric-names.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
@@ -68,11 +68,18 @@ describe('the poller Lambda handler against the local stand-ins', () => {
   it('stops before the Lambda deadline and the next invocation resumes', async () => {
     const app = h.stack.gleantap.app(APP);
     for (const id of ids) app.update(id, { last_location: `Annex ${id}` });
-    // Less remaining time than the margin: no page may start.
-    const stopped = await handler({ appId: APP }, context(10_000));
+    // No time left: no page may start.
+    const stopped = await handler({ appId: APP }, context(0));
     expect(stopped).toMatchObject({ outcome: 'incomplete', fetched: 0 });
     const resumed = await handler({ appId: APP }, context());
     expect(resumed).toMatchObject({ outcome: 'complete', updated: 80 });
+  });
+
+  it('keeps 45 s back from the Lambda timeout, or a quarter of a short one', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    expect(pollDeadline(now, 240_000).getTime() - now.getTime()).toBe(195_000);
+    expect(pollDeadline(now, 40_000).getTime() - now.getTime()).toBe(30_000);
+    expect(pollDeadline(now, 0).getTime()).toBe(now.getTime());
   });
 
   it('rejects bad input with a message that names it, before any request', async () => {
