@@ -103,7 +103,15 @@ const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
     z.record(z.string(), jsonValueSchema),
   ]),
 );
-const fieldsSchema = z.record(z.string(), jsonValueSchema);
+/**
+ * A snapshot's fields: any JSON object. JSON.parse only ever yields JSON values, so checking
+ * the top level is the whole validation; walking every value with a recursive schema cost
+ * more CPU per snapshot read than the diff itself (see test/bench/PERFORMANCE.md).
+ */
+const fieldsSchema = z.custom<Record<string, JsonValue>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  'Invalid input: expected a JSON object',
+);
 const attributesSchema = z.record(
   z.string(),
   z.object({ DataType: z.enum(['String', 'String.Array']), StringValue: z.string() }),
