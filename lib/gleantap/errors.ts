@@ -45,8 +45,25 @@ export class GleantapBadRequestError extends GleantapError {
 }
 
 /**
+ * The start of a body with its JSON values blanked out, for a message that gets logged: a
+ * page cut off mid-record, or one whose members moved under another key, is customers'
+ * names, emails and phones. Keys, punctuation, literals and short numbers stay, so the shape
+ * still shows; string values become `"…"` and numbers of five or more digits (a phone sent as
+ * a number) become `#`. A body that does not start like JSON (an HTML error page) is kept.
+ */
+export function maskJsonValues(snippet: string): string {
+  if (!/^\s*[[{]/.test(snippet)) return snippet;
+  return snippet.replace(/"(?:[^"\\]|\\.)*("?)(\s*:)?|-?\d[\d.eE+-]*/g, (token, closed, colon) => {
+    if (!token.startsWith('"')) return token.replace(/[^\d]/g, '').length >= 5 ? '#' : token;
+    if (colon !== undefined) return token;
+    return closed ? '"…"' : '"…';
+  });
+}
+
+/**
  * A 2xx whose body is not JSON (after retries within the budget), or JSON without a
- * `members` array. Carries the page offset and the first bytes of the body.
+ * `members` array. Carries the page offset and the first bytes of the body; the message shows
+ * them with every value masked ({@link maskJsonValues}), since error messages are logged.
  */
 export class GleantapBadResponseError extends GleantapError {
   readonly code = 'GLEANTAP_BAD_RESPONSE';
@@ -55,12 +72,13 @@ export class GleantapBadResponseError extends GleantapError {
     readonly appId: string,
     readonly offset: number,
     readonly reason: string,
+    /** The first bytes as received: may hold customer data, so never log it (the message masks it). */
     readonly bodySnippet: string,
     readonly attempts: number,
   ) {
     super(
       `Gleantap sent an unusable getCustomers page for app ${appId} at offset ${offset} ` +
-        `(${reason}; ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}). The body began ${JSON.stringify(bodySnippet)}.`,
+        `(${reason}; ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}). The body began ${JSON.stringify(maskJsonValues(bodySnippet))}.`,
     );
   }
 }
