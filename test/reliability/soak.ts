@@ -6,7 +6,7 @@
  * `FAULT_SEED=n npx vitest run test/reliability/fault-matrix.test.ts` replays one in-process
  * run, `FAULT_SEED=n npx vitest run test/reliability/sigkill.test.ts` one SIGKILL run). Prints
  * the figures tables (markdown) and exits 1 if any run lost, invented or garbled an event.
- * About 6-8 minutes on 2 cores.
+ * About 5 minutes on 2 cores.
  */
 import { type FaultStack, startFaultStack } from '../support/fault-stack.ts';
 import { Figures, type RunReport, runInProcess, runKilled } from './fault-matrix.ts';
