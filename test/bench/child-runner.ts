@@ -1,0 +1,67 @@
+/**
+ * Builds the benchmark child (poll-child.ts) into one ESM file with esbuild and runs jobs in
+ * fresh `node` processes, so each figure is the CPU and memory of that job's process alone.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import type { ChildJob, ChildResult } from './jobs.ts';
+
+export type { ChildJob, ChildResult } from './jobs.ts';
+
+const ENTRY = fileURLToPath(new URL('./poll-child.ts', import.meta.url));
+const REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** Bundles the child once; returns the path of the .mjs file. */
+export async function buildChild(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gleantap-bench-'));
+  const outfile = join(dir, 'poll-child.mjs');
+  await build({
+    entryPoints: [ENTRY],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    banner: { js: REQUIRE_BANNER },
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+/** Runs one job in a fresh node process with `env`; rejects with its stderr when it fails. */
+export function runChild(
+  file: string,
+  job: ChildJob,
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, file, JSON.stringify(job)], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || line === '') {
+        reject(new Error(`bench child ${job.kind} exited ${code}: ${stderr.slice(-2000)}`));
+        return;
+      }
+      resolve(JSON.parse(line));
+    });
+  });
+}

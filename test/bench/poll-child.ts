@@ -1,0 +1,165 @@
+/**
+ * The measured side of the benchmark: one job per process, so the process's CPU time and
+ * peak RSS are the poller's alone (the stand-ins run in the parent). The parent bundles this
+ * file with esbuild and runs it with plain `node`, so no TypeScript loader sits in the figures.
+ *
+ * argv[2] is the job as JSON; stdout gets one JSON line with the result.
+ */
+import { performance } from 'node:perf_hooks';
+import { Agent, request } from 'undici';
+import { createAwsClients } from '../../lib/adapters.ts';
+import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
+import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { createGleantapClient } from '../../lib/gleantap/client.ts';
+import { pollApp } from '../../lib/poll.ts';
+import type { Log } from '../../lib/ports.ts';
+import type { ChildJob, ChildResult } from './jobs.ts';
+import { WARMUP_APP } from './jobs.ts';
+import { naiveLoop, seedNaiveState } from './naive-loop.ts';
+
+const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+function parseJob(text: string | undefined): ChildJob {
+  if (text === undefined) throw new Error('poll-child: pass the job as JSON in argv[2]');
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || !('kind' in value) || !('appId' in value))
+    throw new Error('poll-child: the job needs kind and appId');
+  const { kind, appId } = value;
+  if (typeof appId !== 'string') throw new Error('poll-child: appId must be a string');
+  const updatedSince =
+    'updatedSince' in value && typeof value.updatedSince === 'string' ? value.updatedSince : undefined;
+  const warm = 'warm' in value && value.warm === true;
+  if (kind === 'poll')
+    return { kind, appId, warm, prefetch: !('prefetch' in value) || value.prefetch !== false };
+  if (kind === 'naive' || kind === 'naive-seed' || kind === 'floor')
+    return { kind, appId, warm, ...(updatedSince ? { updatedSince } : {}) };
+  throw new Error(`poll-child: unknown job kind ${String(kind)}`);
+}
+
+async function run(
+  job: ChildJob,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ fetched: number; detail: Record<string, unknown> }> {
+  const loaded = loadConfig(env, { credentials: true, table: true, topic: true, aws: true });
+  if (!loaded.ok) throw new Error(loaded.problems.join(' '));
+  const config = loaded.config;
+  const credentials = config.credentials;
+  if (credentials?.kind !== 'keys' || !config.tableName || !config.topicArn)
+    throw new Error('poll-child: needs local keys, a table and a topic');
+  const keys = { apiKey: credentials.apiKey, secretKey: credentials.secretKey };
+
+  if (job.kind === 'floor') {
+    // The floor: fetch the same pages over a keep-alive pool and JSON.parse them, nothing else.
+    const agent = new Agent({ keepAliveTimeout: 10_000 });
+    let fetched = 0;
+    try {
+      for (let offset = 0; ; ) {
+        const body: Record<string, string | number> = { app_id: job.appId, limit: 1000, offset };
+        if (job.updatedSince) body.updated_since = job.updatedSince;
+        const response = await request(`${config.gleantapBaseUrl}/v2/ExternalApi/getCustomers`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: {
+            'content-type': 'application/json',
+            'x-api-key': keys.apiKey,
+            'x-secret-key': keys.secretKey,
+          },
+          body: JSON.stringify(body),
+        });
+        const parsed: unknown = JSON.parse(await response.body.text());
+        const members =
+          typeof parsed === 'object' &&
+          parsed !== null &&
+          'members' in parsed &&
+          Array.isArray(parsed.members)
+            ? parsed.members
+            : [];
+        fetched += members.length;
+        offset += members.length;
+        if (members.length < 1000) break;
+      }
+    } finally {
+      await agent.close();
+    }
+    return { fetched, detail: {} };
+  }
+
+  const aws = createAwsClients(config, { env });
+  const source = createGleantapClient({
+    baseUrl: config.gleantapBaseUrl,
+    ...keys,
+    prefetch: job.kind === 'poll' ? job.prefetch : false,
+  });
+  try {
+    if (job.kind === 'poll') {
+      const summary = await pollApp(
+        {
+          source,
+          store: new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName }),
+          publisher: new SnsPublisher({ client: aws.sns, topicArn: config.topicArn }),
+          log: silent,
+          clock: () => new Date(),
+        },
+        {
+          appId: job.appId,
+          owner: `bench-${process.pid}`,
+          lookbackDays: config.lookbackDays,
+          pageSize: config.pageSize,
+          watchedFields: config.watchedFields,
+        },
+      );
+      if (summary.outcome !== 'complete')
+        throw new Error(`poll ended ${summary.outcome}: ${summary.error ?? ''}`);
+      return { fetched: summary.fetched, detail: { ...summary } };
+    }
+    const naive = {
+      dynamodb: aws.dynamodb,
+      sns: aws.sns,
+      tableName: config.tableName,
+      topicArn: config.topicArn,
+      source,
+      appId: job.appId,
+      watchedFields: config.watchedFields,
+      ...(job.updatedSince ? { updatedSince: job.updatedSince } : {}),
+    };
+    if (job.kind === 'naive-seed') {
+      const written = await seedNaiveState(naive);
+      return { fetched: written, detail: {} };
+    }
+    const result = await naiveLoop(naive);
+    return { fetched: result.fetched, detail: { ...result } };
+  } finally {
+    await source.close();
+    aws.destroy();
+  }
+}
+
+const job = parseJob(process.argv[2]);
+if (job.warm) {
+  // A warm Lambda container: the SDK's lazy modules, endpoint rules and schema caches, the
+  // connection pools' first sockets are paid once per container, not per poll. Warm up on an
+  // empty app through un-counted endpoints, so the measured job is a steady-state poll.
+  const direct = process.env.BENCH_DIRECT_DYNAMODB;
+  await run(
+    { ...job, appId: WARMUP_APP, warm: false },
+    direct ? { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: direct } : process.env,
+  );
+}
+const idleRssKb = Math.round(process.memoryUsage.rss() / 1024);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const { fetched, detail } = await run(job);
+const wallMs = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const result: ChildResult = {
+  job,
+  userUs: cpu.user,
+  systemUs: cpu.system,
+  wallMs,
+  maxRssKb: process.resourceUsage().maxRSS,
+  idleRssKb,
+  fetched,
+  detail,
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);

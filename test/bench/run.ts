@@ -1,0 +1,484 @@
+/**
+ * `npm run bench`: every figure of issue #7 against the local stand-ins, in one run.
+ * `npm run bench -- --json` prints one JSON object instead of the table.
+ *
+ * The stand-ins (dynalite behind a counting proxy, the SNS stand-in, the Gleantap simulator)
+ * run in this process; every measured job runs in a fresh child process (poll-child.ts), so
+ * its CPU time and peak RSS are the poller's own. Every figure is a ratio of two
+ * measurements taken in this run, on this machine, so machine load mostly cancels out.
+ */
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { parseOptout } from '../../lib/core/customer.ts';
+import type { SimulatedApp } from '../../lib/local/gleantap-simulator.ts';
+import { startLocalStack } from '../../lib/local/local-stack.ts';
+import { buildChild, type ChildJob, type ChildResult, runChild } from './child-runner.ts';
+import { measureColdStart } from './cold-start.ts';
+import { type CostRow, type MeasuredRates, monthlyCost, PRICES } from './cost-model.ts';
+import { startCountingProxy } from './counting-proxy.ts';
+import { WARMUP_APP } from './jobs.ts';
+
+interface Figure {
+  readonly id: string;
+  readonly section: string;
+  readonly label: string;
+  readonly value: number;
+  readonly unit: string;
+  /** e.g. '<= 0.011'; absent for a figure reported for context. */
+  readonly target?: string;
+  readonly pass?: boolean;
+}
+
+const json = process.argv.includes('--json');
+const started = performance.now();
+const progress = (message: string) => {
+  if (!json || process.env.BENCH_VERBOSE)
+    process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
+};
+const figures: Figure[] = [];
+const add = (figure: Omit<Figure, 'pass'>, pass?: boolean) =>
+  figures.push(pass === undefined ? figure : { ...figure, pass });
+const round = (x: number, digits = 4) => Number(x.toFixed(digits));
+const cpuMs = (r: ChildResult) => (r.userUs + r.systemUs) / 1000;
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+const APP_10K = 'bench-10k';
+const APP_MEM_10K = 'bench-mem-10k';
+const APP_100K = 'bench-100k';
+
+const stack = await startLocalStack({ appIds: [APP_10K, APP_MEM_10K, APP_100K, WARMUP_APP] });
+const proxy = await startCountingProxy(stack.dynamodbEndpoint);
+const childFile = await buildChild();
+const env: Record<string, string> = {
+  ...stack.env,
+  AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
+  BENCH_DIRECT_DYNAMODB: stack.dynamodbEndpoint,
+  PATH: process.env.PATH ?? '',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+interface Counted {
+  readonly result: ChildResult;
+  readonly byAction: Record<string, number>;
+  readonly total: number;
+}
+
+/** Runs a job and counts the requests the stand-ins received meanwhile, by action. */
+async function counted(job: ChildJob, nodeArgs: readonly string[] = []): Promise<Counted> {
+  const dynamoBefore = proxy.counts();
+  const snsBefore = { ...stack.sns.requestsByAction };
+  const result = await runChild(childFile, job, env, nodeArgs);
+  const byAction: Record<string, number> = {};
+  for (const [action, n] of Object.entries(proxy.counts())) {
+    const delta = n - (dynamoBefore[action] ?? 0);
+    if (delta > 0) byAction[action] = delta;
+  }
+  for (const [action, n] of Object.entries(stack.sns.requestsByAction)) {
+    const delta = n - (snsBefore[action] ?? 0);
+    if (delta > 0) byAction[`SNS.${action}`] = delta;
+  }
+  const total = Object.values(byAction).reduce((a, b) => a + b, 0);
+  return { result, byAction, total };
+}
+
+const isOptedOut = (value: unknown) => parseOptout(value) === 1;
+
+/** Changes `fraction` of the customers: every tenth changed one flips its email opt-out, the rest move studio. */
+function churn(app: SimulatedApp, ids: readonly string[], fraction: number, tag: string): number {
+  const step = Math.round(1 / fraction);
+  let changed = 0;
+  for (let i = 0; i < ids.length; i += step) {
+    const id = ids[i];
+    if (id === undefined) continue;
+    if (changed % 10 === 0) app.setOptout(id, 'email', !isOptedOut(app.get(id)?.email_optout));
+    else app.update(id, { last_location: `Studio ${tag}-${changed}` });
+    changed++;
+  }
+  return changed;
+}
+
+const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+
+// 1. Request amplification, 2. CPU (10k), 4. wall time and prefetch -------------------------
+progress('seeding 10k customers');
+const app10k = stack.gleantap.app(APP_10K);
+const ids10k = app10k.seed(10_000, { seed: 7 });
+const baseline10k = await counted({ kind: 'poll', appId: APP_10K, prefetch: true });
+progress(`10k baseline: ${baseline10k.total} requests, ${baseline10k.result.wallMs.toFixed(0)} ms`);
+await runChild(childFile, { kind: 'naive-seed', appId: APP_10K }, env);
+
+const amplification: Record<
+  string,
+  { poll: Counted; naive: Counted; changed: number; naiveAmp: number; pollAmp: number }
+> = {};
+const floor10k: number[] = [];
+const poll10kCpu: number[] = [];
+for (const [label, fraction, target] of [
+  ['0%', 0, 0.011],
+  ['5%', 0.05, 0.08],
+  ['50%', 0.5, undefined],
+] as const) {
+  const changed = fraction === 0 ? 0 : churn(app10k, ids10k, fraction, label);
+  const poll = await counted({ kind: 'poll', appId: APP_10K, prefetch: true, warm: true });
+  const naive = await counted({ kind: 'naive', appId: APP_10K, updatedSince: yesterday });
+  const pollAmp = poll.total / poll.result.fetched;
+  const naiveAmp = naive.total / naive.result.fetched;
+  amplification[label] = { poll, naive, changed, pollAmp, naiveAmp };
+  progress(
+    `${label} churn: poll ${poll.total} requests (${JSON.stringify(poll.byAction)}), naive ${naive.total}`,
+  );
+  add(
+    {
+      id: `requests_per_customer_${label}`,
+      section: '1 AWS requests',
+      label: `requests per fetched customer, ${label} churn (naive loop: ${round(naiveAmp, 3)})`,
+      value: round(pollAmp),
+      unit: 'req/customer',
+      ...(target === undefined ? {} : { target: `<= ${target}` }),
+    },
+    target === undefined ? undefined : pollAmp <= target,
+  );
+  add({
+    id: `naive_vs_poll_requests_${label}`,
+    section: '1 AWS requests',
+    label: `naive loop requests / poll requests, ${label} churn`,
+    value: round(naive.total / poll.total, 1),
+    unit: '×',
+  });
+  if (label === '0%') {
+    poll10kCpu.push(cpuMs(poll.result));
+    for (let i = 0; i < 2; i++) {
+      floor10k.push(
+        cpuMs(
+          await runChild(
+            childFile,
+            { kind: 'floor', appId: APP_10K, updatedSince: yesterday, warm: true },
+            env,
+          ),
+        ),
+      );
+      poll10kCpu.push(
+        cpuMs((await counted({ kind: 'poll', appId: APP_10K, prefetch: true, warm: true })).result),
+      );
+    }
+    floor10k.push(
+      cpuMs(
+        await runChild(
+          childFile,
+          { kind: 'floor', appId: APP_10K, updatedSince: yesterday, warm: true },
+          env,
+        ),
+      ),
+    );
+  }
+  if (label === '50%') {
+    add(
+      {
+        id: 'wall_poll_vs_naive_5k_updated',
+        section: '4 Wall time',
+        label: `poll / naive loop wall time, 10k fetched with ${changed} updated (${(poll.result.wallMs / 1000).toFixed(1)} s vs ${(naive.result.wallMs / 1000).toFixed(1)} s)`,
+        value: round(poll.result.wallMs / naive.result.wallMs, 3),
+        unit: '×',
+        target: '< 1',
+      },
+      poll.result.wallMs < naive.result.wallMs,
+    );
+  }
+}
+
+// Prefetch on vs off: the same 0%-churn poll, alternated, medians of three.
+const prefetchWall = { on: [] as number[], off: [] as number[] };
+for (let i = 0; i < 3; i++) {
+  for (const prefetch of [false, true]) {
+    const r = await runChild(childFile, { kind: 'poll', appId: APP_10K, prefetch, warm: true }, env);
+    prefetchWall[prefetch ? 'on' : 'off'].push(r.wallMs);
+  }
+}
+// And one updated poll each way: 5k changes with prefetch off, the 50% run above had it on.
+churn(app10k, ids10k, 0.5, 'prefetch-off');
+const updatedOff = await runChild(
+  childFile,
+  { kind: 'poll', appId: APP_10K, prefetch: false, warm: true },
+  env,
+);
+const updatedOn = amplification['50%']?.poll.result.wallMs ?? Number.NaN;
+add({
+  id: 'prefetch_on_vs_off_unchanged',
+  section: '4 Wall time',
+  label: `prefetch on / off, 10k fetched, 0% churn (${median(prefetchWall.on).toFixed(0)} ms vs ${median(prefetchWall.off).toFixed(0)} ms)`,
+  value: round(median(prefetchWall.on) / median(prefetchWall.off), 3),
+  unit: '×',
+});
+add({
+  id: 'prefetch_on_vs_off_updated',
+  section: '4 Wall time',
+  label: `prefetch on / off, 10k fetched, 5k updated (${(updatedOn / 1000).toFixed(1)} s vs ${(updatedOff.wallMs / 1000).toFixed(1)} s)`,
+  value: round(updatedOn / updatedOff.wallMs, 3),
+  unit: '×',
+});
+progress('10k runs done');
+
+// 3. Memory, 2. CPU (100k) -------------------------------------------------------------------
+stack.gleantap.app(APP_MEM_10K).seed(10_000, { varied: false, seed: 11 });
+const ids100k = stack.gleantap.app(APP_100K).seed(100_000, { varied: false, seed: 13 });
+progress('seeded 100k customers');
+const memBaseline10k = await counted({ kind: 'poll', appId: APP_MEM_10K, prefetch: true });
+const memBaseline100k = await counted({ kind: 'poll', appId: APP_100K, prefetch: true });
+const floorMem10k = await runChild(childFile, { kind: 'floor', appId: APP_MEM_10K }, env);
+const floorMem100k = await runChild(childFile, { kind: 'floor', appId: APP_100K }, env);
+progress(
+  `100k baseline: ${(memBaseline100k.result.maxRssKb / 1024).toFixed(0)} MB, ${memBaseline100k.total} requests`,
+);
+const rssRatio = memBaseline100k.result.maxRssKb / memBaseline10k.result.maxRssKb;
+const rss100kMb = memBaseline100k.result.maxRssKb / 1024;
+add(
+  {
+    id: 'rss_100k_vs_10k_baseline',
+    section: '3 Memory',
+    label: `peak RSS, 100k / 10k baseline (${rss100kMb.toFixed(0)} MB vs ${(memBaseline10k.result.maxRssKb / 1024).toFixed(0)} MB; fetch-only floor: ${(floorMem100k.maxRssKb / floorMem10k.maxRssKb).toFixed(2)}×)`,
+    value: round(rssRatio, 3),
+    unit: '×',
+    target: '<= 1.25',
+  },
+  rssRatio <= 1.25,
+);
+// The same two baselines with V8's old space capped: if the working set grew with the
+// population, the 100k run would need more heap (or die); equal peaks mean the extra RSS
+// above is V8 sizing its heap to the allocation rate, not data kept alive.
+const capped = ['--max-old-space-size=64'];
+const capped10k = await runChild(
+  childFile,
+  { kind: 'poll', appId: APP_MEM_10K, prefetch: true },
+  env,
+  capped,
+);
+const capped100k = await runChild(childFile, { kind: 'poll', appId: APP_100K, prefetch: true }, env, capped);
+add(
+  {
+    id: 'rss_100k_vs_10k_full_scan_capped_heap',
+    section: '3 Memory',
+    label: `peak RSS, 100k / 10k 0%-churn poll of everyone, heap capped at 64 MB (${(capped100k.maxRssKb / 1024).toFixed(0)} MB vs ${(capped10k.maxRssKb / 1024).toFixed(0)} MB)`,
+    value: round(capped100k.maxRssKb / capped10k.maxRssKb, 3),
+    unit: '×',
+    target: '<= 1.25',
+  },
+  capped100k.maxRssKb / capped10k.maxRssKb <= 1.25,
+);
+add(
+  {
+    id: 'rss_100k_baseline_mb',
+    section: '3 Memory',
+    label: 'peak RSS, 100k baseline',
+    value: round(rss100kMb, 1),
+    unit: 'MB',
+    target: '< 256',
+  },
+  rss100kMb < 256,
+);
+add({
+  id: 'requests_per_customer_baseline',
+  section: '1 AWS requests',
+  label: 'requests per fetched customer, 100k baseline',
+  value: round(memBaseline100k.total / memBaseline100k.result.fetched),
+  unit: 'req/customer',
+});
+
+const poll100k = await counted({ kind: 'poll', appId: APP_100K, prefetch: true, warm: true });
+const floor100k = await runChild(
+  childFile,
+  { kind: 'floor', appId: APP_100K, updatedSince: yesterday, warm: true },
+  env,
+);
+const cpu10k = median(poll10kCpu);
+const cpuFloor10k = median(floor10k);
+add(
+  {
+    id: 'cpu_10k_vs_floor',
+    section: '2 CPU',
+    label: `user+sys, 0%-churn poll of 10k / fetch+parse floor (${cpu10k.toFixed(0)} ms vs ${cpuFloor10k.toFixed(0)} ms)`,
+    value: round(cpu10k / cpuFloor10k, 2),
+    unit: '×',
+    target: '<= 3',
+  },
+  cpu10k / cpuFloor10k <= 3,
+);
+const cpu100kRatio = cpuMs(poll100k.result) / cpuMs(floor100k);
+add(
+  {
+    id: 'cpu_100k_vs_floor',
+    section: '2 CPU',
+    label: `user+sys, 0%-churn poll of 100k / floor (${cpuMs(poll100k.result).toFixed(0)} ms vs ${cpuMs(floor100k).toFixed(0)} ms)`,
+    value: round(cpu100kRatio, 2),
+    unit: '×',
+    target: '<= 3',
+  },
+  cpu100kRatio <= 3,
+);
+add({
+  id: 'cpu_100k_baseline_per_customer',
+  section: '2 CPU',
+  label: 'user+sys per customer, 100k baseline (cold process)',
+  value: round((cpuMs(memBaseline100k.result) * 1000) / 100_000, 1),
+  unit: 'µs',
+});
+progress('100k runs done');
+
+// 5. Cold start --------------------------------------------------------------------------------
+const cold = await measureColdStart();
+add(
+  {
+    id: 'bundle_bytes_vs_reference',
+    section: '5 Cold start',
+    label: `bundle size, poller / reference (${(cold.poller.bytes / 1e6).toFixed(2)} MB vs ${(cold.reference.bytes / 1e6).toFixed(2)} MB)`,
+    value: round(cold.poller.bytes / cold.reference.bytes, 3),
+    unit: '×',
+    target: '<= 1',
+  },
+  cold.poller.bytes <= cold.reference.bytes,
+);
+add(
+  {
+    id: 'init_ms_vs_reference',
+    section: '5 Cold start',
+    label: `module init, poller / reference (${cold.poller.initMs.toFixed(0)} ms vs ${cold.reference.initMs.toFixed(0)} ms, median of 7)`,
+    value: round(cold.poller.initMs / cold.reference.initMs, 3),
+    unit: '×',
+    target: '<= 1',
+  },
+  cold.poller.initMs <= cold.reference.initMs,
+);
+progress('cold start done');
+
+// 6. Cost ------------------------------------------------------------------------------------
+const zero = amplification['0%'];
+const five = amplification['5%'];
+const messages = stack.sns.messages();
+const avg = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+// The archive item holds the message, the event JSON (the same text for most) and the attributes.
+const archiveItemBytes = avg(messages.slice(0, 2000).map((m) => 2 * Buffer.byteLength(m.message) + 300));
+const rates: MeasuredRates = {
+  fixedRequestsPerPoll: zero?.poll.byAction.UpdateItem ?? 2,
+  readRequestsPerFetched: (zero?.poll.byAction.BatchGetItem ?? 100) / (zero?.poll.result.fetched ?? 10_000),
+  eventsPerChanged:
+    (five?.poll.byAction['SNS.PublishBatch'] ?? 0) > 0
+      ? Number(five?.poll.result.detail.published) / (five?.changed ?? 1)
+      : 1.1,
+  archiveItemBytes,
+  snapshotItemBytes: 450,
+  stateItemBytes: 900,
+  cpuSecondsPerFetched: (cpuMs(poll100k.result) - cpu10k) / 1000 / 90_000,
+  cpuSecondsPerPoll: Math.max(
+    0,
+    cpu10k / 1000 - ((cpuMs(poll100k.result) - cpu10k) / 1000 / 90_000) * 10_000,
+  ),
+};
+const cost: CostRow[] = [10_000, 100_000, 1_000_000].map((n) => monthlyCost(n, rates));
+for (const row of cost) {
+  add({
+    id: `usd_per_month_${row.customers}`,
+    section: '6 Cost',
+    label: `USD/month, ${row.customers.toLocaleString('en-US')} customers (${Math.round(row.dynamoRequestsPerMonth).toLocaleString('en-US')} DynamoDB + ${Math.round(row.snsRequestsPerMonth).toLocaleString('en-US')} SNS requests, ${(row.wruPerMonth / 1e6).toFixed(2)}M WRU, ${(row.rruPerMonth / 1e6).toFixed(2)}M RRU)`,
+    value: round(row.usdPerMonth.total, 2),
+    unit: 'USD',
+  });
+}
+
+await proxy.close();
+await stack.close();
+const durationS = (performance.now() - started) / 1000;
+
+const report = {
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: process.platform,
+  },
+  durationSeconds: round(durationS, 1),
+  pass: figures.every((f) => f.pass !== false),
+  figures,
+  breakdown: {
+    baseline10k: baseline10k.byAction,
+    ...Object.fromEntries(
+      Object.entries(amplification).map(([label, a]) => [
+        `churn${label}`,
+        {
+          changed: a.changed,
+          fetched: a.poll.result.fetched,
+          poll: a.poll.byAction,
+          naive: a.naive.byAction,
+          published: a.poll.result.detail.published,
+        },
+      ]),
+    ),
+    baseline100k: memBaseline100k.byAction,
+    incremental100k: poll100k.byAction,
+  },
+  cpuMs: {
+    poll10k: poll10kCpu,
+    floor10k,
+    poll100k: cpuMs(poll100k.result),
+    floor100k: cpuMs(floor100k),
+    baseline10kCold: cpuMs(memBaseline10k.result),
+    baseline100kCold: cpuMs(memBaseline100k.result),
+  },
+  rssMb: {
+    baseline10k: memBaseline10k.result.maxRssKb / 1024,
+    baseline100k: memBaseline100k.result.maxRssKb / 1024,
+    floor10k: floorMem10k.maxRssKb / 1024,
+    floor100k: floorMem100k.maxRssKb / 1024,
+    idle: memBaseline10k.result.idleRssKb / 1024,
+  },
+  wallMs: {
+    prefetchOn: prefetchWall.on,
+    prefetchOff: prefetchWall.off,
+    updatedOn,
+    updatedOff: updatedOff.wallMs,
+  },
+  coldStart: {
+    poller: {
+      bytes: cold.poller.bytes,
+      initMs: cold.poller.initMs,
+      initCpuMs: cold.poller.initCpuMs,
+      topPackages: cold.poller.byPackage.slice(0, 10),
+    },
+    reference: {
+      bytes: cold.reference.bytes,
+      initMs: cold.reference.initMs,
+      initCpuMs: cold.reference.initCpuMs,
+      topPackages: cold.reference.byPackage.slice(0, 10),
+    },
+  },
+  cost: { prices: PRICES, rates, rows: cost },
+  seeded: { tenK: ids10k.length, hundredK: ids100k.length },
+};
+
+if (json) {
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+} else {
+  const rows = figures.map((f) => [
+    f.section,
+    f.label,
+    `${f.value} ${f.unit}`,
+    f.target ?? '',
+    f.pass === undefined ? '' : f.pass ? 'pass' : 'FAIL',
+  ]);
+  const header = ['section', 'figure', 'value', 'target', 'result'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  out.push('', `Requests by action: ${JSON.stringify(report.breakdown)}`);
+  out.push(
+    `Bundle (poller) by package: ${cold.poller.byPackage
+      .slice(0, 8)
+      .map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`)
+      .join(', ')}`,
+  );
+  out.push(
+    `Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}; bench took ${durationS.toFixed(0)} s.`,
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+process.exitCode = 0;
