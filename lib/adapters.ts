@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Environment, GleantapCredentialsSource, NotifierConfig } from './config.ts';
 
 export interface GleantapKeys {
@@ -15,7 +15,10 @@ export interface GleantapKeys {
 }
 
 /** The secret's JSON shape in Secrets Manager. */
-export const credentialsSecretSchema = z.object({ apiKey: z.string().min(1), secretKey: z.string().min(1) });
+export const credentialsSecretSchema = z.object({
+  apiKey: z.string().check(z.minLength(1)),
+  secretKey: z.string().check(z.minLength(1)),
+});
 
 const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
 

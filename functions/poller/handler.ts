@@ -6,7 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   type AwsClients,
   createAwsClients,
@@ -34,7 +34,9 @@ export function pollDeadline(now: Date, remainingMs: number): Date {
 /** How long the Gleantap keys read from Secrets Manager are reused before being read again. */
 const KEYS_TTL_MS = 5 * 60_000;
 
-const inputSchema = z.object({ appId: z.string().trim().min(1, 'appId must be a non-empty string') });
+const inputSchema = z.object({
+  appId: z.string().check(z.trim(), z.minLength(1, 'appId must be a non-empty string')),
+});
 
 /** What the handler needs from its surroundings; tests pass their own. */
 export interface HandlerDependencies {

@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createAwsClients } from '../adapters.ts';
 import { DynamoStateStore } from '../aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../aws/sns-publisher.ts';
@@ -33,7 +33,7 @@ const APP_ID = 'demo-studio';
 const shownEvent = z.object({
   type: z.string(),
   subject: z.string(),
-  data: z.object({ changed_fields: z.array(z.string()).optional() }),
+  data: z.object({ changed_fields: z.optional(z.array(z.string())) }),
 });
 const LOCATIONS = ['Downtown', 'Riverside', 'Uptown', 'Harbor', 'Midtown'];
 const FIRST = ['Ava', 'Noah', 'Mia', 'Liam', 'Zoe', 'Ethan', 'Ivy', 'Leo'];
