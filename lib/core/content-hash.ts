@@ -3,7 +3,7 @@
  * diff compares first. Deterministic across key order and across the type variants the
  * parser normalises ("1" vs 1 vs true), so only a real change of content changes the hash.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as cryptoHash } from 'node:crypto';
 import { DOCUMENTED_FIELDS } from './customer.ts';
 import type { Customer, JsonValue } from './types.ts';
 
@@ -36,10 +36,26 @@ export function resolveWatchedFields(extra: readonly string[] = []): readonly st
  * `null` where the customer has none, objects with their keys sorted (recursively).
  */
 export function watchedValues(customer: Customer, watched: readonly string[]): Record<string, JsonValue> {
-  const entries: [string, JsonValue][] = [...new Set(watched)]
-    .sort()
-    .map((field) => [field, canonicalValue(Object.hasOwn(customer, field) ? customer[field] : null)]);
-  return Object.fromEntries(entries);
+  const values: Record<string, JsonValue> = {};
+  for (const field of sortedFields(watched)) {
+    const value = canonicalValue(Object.hasOwn(customer, field) ? customer[field] : null);
+    // A watched extra field may be called `__proto__`: define it, never assign it.
+    if (field === '__proto__')
+      Object.defineProperty(values, field, { value, enumerable: true, writable: true, configurable: true });
+    else values[field] = value;
+  }
+  return values;
+}
+
+/** The watched list deduplicated and sorted, computed once per list (polls reuse one list). */
+const sortedCache = new WeakMap<readonly string[], readonly string[]>();
+function sortedFields(watched: readonly string[]): readonly string[] {
+  let sorted = sortedCache.get(watched);
+  if (sorted === undefined) {
+    sorted = [...new Set(watched)].sort();
+    sortedCache.set(watched, sorted);
+  }
+  return sorted;
 }
 
 /**
@@ -65,7 +81,19 @@ export function canonicalJson(value: JsonValue | undefined): string {
  * prefix-tagged text so a future change of the canonical form can change the tag.
  */
 export function contentHash(values: Readonly<Record<string, JsonValue>>): string {
-  return createHash('sha256')
-    .update(`gleantap-notifier:content:v1\n${canonicalJson(values)}`)
-    .digest('hex');
+  return canonicalContentHash(canonicalValue(values));
 }
+
+/**
+ * {@link contentHash} of values already in canonical form (as {@link watchedValues} returns
+ * them): the same hash without walking and rebuilding the values a second time.
+ */
+export function canonicalContentHash(canonical: JsonValue): string {
+  return sha256Hex(`gleantap-notifier:content:v1\n${JSON.stringify(canonical)}`);
+}
+
+// crypto.hash (Node 20.12+) hashes in one call, without a Hash object per customer.
+const sha256Hex: (text: string) => string =
+  typeof cryptoHash === 'function'
+    ? (text) => cryptoHash('sha256', text, 'hex')
+    : (text) => createHash('sha256').update(text).digest('hex');

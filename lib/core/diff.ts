@@ -1,7 +1,7 @@
 /**
  * Diffing one customer against its last committed snapshot.
  */
-import { canonicalJson, canonicalValue, contentHash, watchedValues } from './content-hash.ts';
+import { canonicalContentHash, canonicalJson, canonicalValue, watchedValues } from './content-hash.ts';
 import { parseOptout } from './customer.ts';
 import type { Change, Channel, Customer, JsonValue, OptoutChange, Snapshot } from './types.ts';
 
@@ -28,7 +28,7 @@ export function diffCustomer(
   watched: readonly string[],
 ): Change {
   const fields = watchedValues(customer, watched);
-  const hash = contentHash(fields);
+  const hash = canonicalContentHash(fields);
   if (snapshot === undefined) {
     return { kind: 'created', customer, next: { customerId: customer.id, hash, fields, version: 1 } };
   }
