@@ -12,7 +12,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { EventType, JsonValue, MessageAttribute, OutboundMessage, Snapshot } from '../core/types.ts';
 import {
   type ArchiveQuery,
@@ -79,8 +79,8 @@ const countsSchema = z.object({
 const modeSchema = z.enum(['baseline', 'incremental', 'resync']);
 const checkpointSchema = z.object({
   mode: modeSchema,
-  updatedSince: z.string().nullable(),
-  offset: z.number().int().min(0),
+  updatedSince: z.nullable(z.string()),
+  offset: z.int().check(z.minimum(0)),
   startedAt: z.string(),
   dirty: z.boolean(),
   totals: countsSchema,
@@ -91,9 +91,9 @@ const lastPollSchema = z.object({
   outcome: z.enum(['complete', 'incomplete', 'failed']),
   mode: modeSchema,
   counts: countsSchema,
-  error: z.string().optional(),
+  error: z.optional(z.string()),
 });
-const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
+const jsonValueSchema: z.ZodMiniType<JsonValue> = z.lazy(() =>
   z.union([
     z.string(),
     z.number(),
@@ -119,7 +119,11 @@ const attributesSchema = z.record(
 const eventSchema = z.record(z.string(), jsonValueSchema);
 
 /** Parses a JSON attribute written by this store; a corrupt item is an error that names it. */
-function parseJsonAttribute<T>(item: Record<string, AttributeValue>, name: string, schema: z.ZodType<T>): T {
+function parseJsonAttribute<T>(
+  item: Record<string, AttributeValue>,
+  name: string,
+  schema: z.ZodMiniType<T>,
+): T {
   const raw = item[name]?.S;
   const where = `${item[PK]?.S ?? '?'}/${item[SK]?.S ?? '?'}`;
   if (raw === undefined) throw new Error(`State item ${where} has no '${name}' attribute.`);
@@ -397,8 +401,12 @@ export class DynamoStateStore implements StateStore {
   }
 
   async *readArchive(query: ArchiveQuery): AsyncIterable<OutboundMessage> {
-    const first = Date.parse(query.since.slice(0, 10));
     const last = Date.parse(query.until.slice(0, 10));
+    // Nothing older than the retention survives the TTL: don't query years of empty days.
+    const first = Math.max(
+      Date.parse(query.since.slice(0, 10)),
+      last - (ARCHIVE_RETENTION_DAYS + 1) * 86_400_000,
+    );
     if (Number.isNaN(first) || Number.isNaN(last))
       throw new Error('readArchive: since and until must be ISO instants.');
     for (let day = first; day <= last; day += 86_400_000) {
@@ -480,7 +488,17 @@ function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
       `Snapshot item ${item[PK]?.S ?? '?'} is malformed (missing customer id, hash or version).`,
     );
   }
-  return { customerId, hash, version, fields: parseJsonAttribute(item, 'f', fieldsSchema) };
+  // The fields are read only when the hash differs (rarely): parse them on first use.
+  let fields: Record<string, JsonValue> | undefined;
+  return {
+    customerId,
+    hash,
+    version,
+    get fields() {
+      fields ??= parseJsonAttribute(item, 'f', fieldsSchema);
+      return fields;
+    },
+  };
 }
 
 const EVENT_TYPES: readonly EventType[] = ['customer.created', 'customer.updated', 'customer.optout_changed'];
