@@ -441,12 +441,27 @@ class ScanRun {
     const result = messages.length > 0 ? await publisher.publish(messages) : { published: [], failed: [] };
     const publishedIds = new Set(result.published);
     const sent = messages.filter((m) => publishedIds.has(m.id));
-    if (result.failed.length > 0) {
+    const retryable = result.failed.filter((f) => !f.permanent);
+    if (retryable.length > 0) {
       log.warn('Some messages were not published; their customers stay uncommitted for the next poll.', {
         appId,
-        failed: result.failed.length,
-        firstReason: result.failed[0]?.reason,
+        failed: retryable.length,
+        firstReason: retryable[0]?.reason,
       });
+    }
+    // A message SNS can never accept must not hold the watermark back for ever: its customer
+    // is rejected like an invalid record (counted, logged by id), and stays uncommitted.
+    const undeliverable = new Set<string>();
+    for (const failure of result.failed.filter((f) => f.permanent)) {
+      const message = messages.find((m) => m.id === failure.id);
+      if (message && !undeliverable.has(message.customerId)) {
+        undeliverable.add(message.customerId);
+        log.error('Skipped a customer whose event SNS cannot accept.', {
+          appId,
+          customerId: message.customerId,
+          reason: failure.reason,
+        });
+      }
     }
     if (sent.length > 0) {
       this.options.onMessages?.(sent);
@@ -498,13 +513,14 @@ class ScanRun {
     }
     await this.options.onStep?.('committed', page);
 
-    const dirty = result.failed.length > 0 || conflicts.length > 0;
+    const dirty = retryable.length > 0 || conflicts.length > 0;
     this.#advance(
       page,
       {
         ...pageCounts,
+        invalid: pageCounts.invalid + undeliverable.size,
         published: sent.length,
-        unpublished: result.failed.length,
+        unpublished: retryable.length,
         conflicts: conflicts.length,
       },
       dirty,

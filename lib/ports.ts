@@ -153,11 +153,21 @@ export interface StateStore {
   readArchive(query: ArchiveQuery): AsyncIterable<OutboundMessage>;
 }
 
+export interface PublishFailure {
+  readonly id: string;
+  readonly reason: string;
+  readonly permanent: boolean;
+}
+
 export interface PublishResult {
   /** Ids (OutboundMessage.id) that SNS accepted. */
   readonly published: readonly string[];
-  /** Ids that still failed after the bounded retries, with the last reason. */
-  readonly failed: readonly { readonly id: string; readonly reason: string }[];
+  /**
+   * Ids that still failed after the bounded retries, with the last reason. `permanent`
+   * failures (a message SNS can never accept, such as one over its size limit) are not
+   * worth retrying on the next poll either.
+   */
+  readonly failed: readonly PublishFailure[];
 }
 
 /** Sends messages to the events topic. Never throws for per-message failures: it reports them. */

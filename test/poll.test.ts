@@ -44,12 +44,13 @@ function listSource(
 
 function recordingPublisher(
   failIds: (m: OutboundMessage) => boolean = () => false,
+  permanent = false,
 ): EventPublisher & { sent: OutboundMessage[] } {
   const sent: OutboundMessage[] = [];
   return {
     sent,
     async publish(messages) {
-      const failed = messages.filter(failIds).map((m) => ({ id: m.id, reason: 'injected' }));
+      const failed = messages.filter(failIds).map((m) => ({ id: m.id, reason: 'injected', permanent }));
       const ok = messages.filter((m) => !failIds(m));
       sent.push(...ok);
       return { published: ok.map((m) => m.id), failed };
@@ -96,6 +97,33 @@ describe('pollApp over in-memory ports', () => {
     );
     expect(retry).toMatchObject({ outcome: 'complete', updated: 1, published: 1 });
     expect(ok.sent.at(-1)?.customerId).toBe('17');
+  });
+
+  it('a customer whose event SNS can never accept is rejected, not allowed to block the watermark', async () => {
+    let rows = Array.from({ length: 12 }, (_, i) => customer(i));
+    const store = new MemoryStateStore();
+    const source = listSource(() => rows);
+    const clockAt = (iso: string) => () => new Date(iso);
+    await pollApp(
+      {
+        source,
+        store,
+        publisher: recordingPublisher(),
+        log: silentLog,
+        clock: clockAt('2026-01-01T00:00:00Z'),
+      },
+      options(),
+    );
+    rows = rows.map((c, i) => (i === 2 || i === 5 ? customer(i, 'Moved') : c));
+    const oversize = recordingPublisher((m) => m.customerId === '5', true);
+    const result = await pollApp(
+      { source, store, publisher: oversize, log: silentLog, clock: clockAt('2026-01-02T00:00:00Z') },
+      options(),
+    );
+    expect(result).toMatchObject({ outcome: 'complete', invalid: 1, published: 1, unpublished: 0 });
+    expect((await store.getPollState('app'))?.watermark).toBe('2026-01-02T00:00:00.000Z');
+    expect(store.snapshots.get('app#5')?.version).toBe(1);
+    expect(store.snapshots.get('app#2')?.version).toBe(2);
   });
 
   it('a page that fails leaves the checkpoint at the last handled page and the snapshots untouched', async () => {

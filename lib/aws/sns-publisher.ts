@@ -1,7 +1,7 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import pLimit from 'p-limit';
 import type { OutboundMessage } from '../core/types.ts';
-import type { EventPublisher, PublishResult } from '../ports.ts';
+import type { EventPublisher, PublishFailure, PublishResult } from '../ports.ts';
 
 /** SNS PublishBatch limits: 10 entries and 256 KiB of payload (messages plus attributes) per call. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -86,9 +86,22 @@ export class SnsPublisher implements EventPublisher {
 
   async publish(messages: readonly OutboundMessage[]): Promise<PublishResult> {
     const published: string[] = [];
-    const failed: { id: string; reason: string }[] = [];
+    const failed: PublishFailure[] = [];
+    const sendable: OutboundMessage[] = [];
+    for (const message of messages) {
+      const size = entrySize(message);
+      if (size > MAX_BATCH_BYTES) {
+        failed.push({
+          id: message.id,
+          reason: `message is ${size} bytes, over SNS's ${MAX_BATCH_BYTES}-byte limit`,
+          permanent: true,
+        });
+      } else {
+        sendable.push(message);
+      }
+    }
     await Promise.all(
-      planBatches(messages).map((batch) =>
+      planBatches(sendable).map((batch) =>
         this.#limit(async () => {
           const outcome = await this.#publishBatch(batch);
           published.push(...outcome.published);
@@ -101,6 +114,7 @@ export class SnsPublisher implements EventPublisher {
 
   async #publishBatch(batch: readonly OutboundMessage[]): Promise<PublishResult> {
     const published: string[] = [];
+    const failed: PublishFailure[] = [];
     let pending = batch;
     let reasons = new Map<string, string>();
     for (let attempt = 0; pending.length > 0 && attempt <= this.#maxRetries; attempt++) {
@@ -114,26 +128,24 @@ export class SnsPublisher implements EventPublisher {
             PublishBatchRequestEntries: pending.map(toEntry),
           }),
         );
-        const failedIndexes = new Map<number, string>();
+        const failedByIndex = new Map<number, { reason: string; senderFault: boolean }>();
         for (const f of out.Failed ?? []) {
-          failedIndexes.set(Number(f.Id?.slice(1)), `${f.Code ?? 'Failed'}: ${f.Message ?? 'no message'}`);
+          failedByIndex.set(Number(f.Id?.slice(1)), {
+            reason: `${f.Code ?? 'Failed'}: ${f.Message ?? 'no message'}`,
+            senderFault: f.SenderFault === true,
+          });
         }
         pending.forEach((message, index) => {
-          const reason = failedIndexes.get(index);
-          if (reason === undefined) {
-            published.push(message.id);
-          } else {
+          const failure = failedByIndex.get(index);
+          if (failure === undefined) published.push(message.id);
+          // A sender fault (the entry itself is unacceptable) will not pass on a retry.
+          else if (failure.senderFault)
+            failed.push({ id: message.id, reason: failure.reason, permanent: true });
+          else {
             next.push(message);
-            reasons.set(message.id, reason);
+            reasons.set(message.id, failure.reason);
           }
         });
-        // A sender fault (bad input) will not pass on a retry either; report it now.
-        const senderFault = (out.Failed ?? []).some((f) => f.SenderFault);
-        if (senderFault)
-          return {
-            published,
-            failed: next.map((m) => ({ id: m.id, reason: reasons.get(m.id) ?? 'Failed' })),
-          };
       } catch (error) {
         const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'PublishBatch failed';
         for (const message of pending) {
@@ -143,6 +155,8 @@ export class SnsPublisher implements EventPublisher {
       }
       pending = next;
     }
-    return { published, failed: pending.map((m) => ({ id: m.id, reason: reasons.get(m.id) ?? 'Failed' })) };
+    for (const m of pending)
+      failed.push({ id: m.id, reason: reasons.get(m.id) ?? 'Failed', permanent: false });
+    return { published, failed };
   }
 }

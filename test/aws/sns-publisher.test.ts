@@ -96,6 +96,23 @@ describe('SnsPublisher against the SNS stand-in', () => {
     expect(down.failed[0]?.reason).toMatch(/Internal|500/i);
   });
 
+  it('reports a message over 256 KiB as a permanent failure without sending it', async () => {
+    const publisher = new SnsPublisher({ client, topicArn, sleep: async () => {} });
+    const result = await publisher.publish([message('huge', 300_000), message('fine')]);
+    expect(result.published).toEqual(['fine']);
+    expect(result.failed).toEqual([
+      { id: 'huge', reason: expect.stringMatching(/over SNS/), permanent: true },
+    ]);
+    expect(sns.requestsByAction.PublishBatch).toBe(1);
+  });
+
+  it('does not retry entries SNS refused as the sender fault', async () => {
+    sns.faults.failEntries({ times: 10, count: 1, code: 'InvalidParameter' });
+    const publisher = new SnsPublisher({ client, topicArn, sleep: async () => {}, maxRetries: 3 });
+    const result = await publisher.publish([message('p1'), message('p2')]);
+    expect(result.failed.map((f) => f.permanent)).toEqual([false]);
+  });
+
   it('reports an unknown topic as failures instead of throwing', async () => {
     const publisher = new SnsPublisher({
       client,
