@@ -41,7 +41,6 @@ export const DOCUMENTED_FIELDS = [
   'created_date',
 ] as const;
 
-const TEXT_FIELDS = ['firstname', 'lastname', 'email', 'phone', 'last_location'] as const;
 const DOCUMENTED = new Set<string>(DOCUMENTED_FIELDS);
 
 type Rejected = Omit<Rejection, 'index'>;
@@ -74,7 +73,6 @@ export function parseCustomer(value: unknown): ParseResult {
 function parseOrThrow(value: unknown): Customer {
   if (!isPlainObject(value)) reject('not_an_object', 'the record is not a JSON object');
   const id = parseId(value.id);
-  const texts = Object.fromEntries(TEXT_FIELDS.map((field) => [field, parseText(field, value[field])]));
   const extras: [string, JsonValue][] = [];
   for (const key of Object.keys(value)) {
     if (DOCUMENTED.has(key)) continue;
@@ -86,16 +84,16 @@ function parseOrThrow(value: unknown): Customer {
   }
   return {
     id,
-    firstname: texts.firstname ?? null,
-    lastname: texts.lastname ?? null,
-    email: texts.email ?? null,
-    phone: texts.phone ?? null,
-    last_location: texts.last_location ?? null,
+    firstname: parseText('firstname', value.firstname),
+    lastname: parseText('lastname', value.lastname),
+    email: parseText('email', value.email),
+    phone: parseText('phone', value.phone),
+    last_location: parseText('last_location', value.last_location),
     email_optout: parseOptoutField('email_optout', value.email_optout),
     sms_optout: parseOptoutField('sms_optout', value.sms_optout),
     created_date: parseCreatedDateField(value.created_date),
     // fromEntries and spread define own data properties, so a source key `__proto__` stays data.
-    ...Object.fromEntries(extras),
+    ...(extras.length > 0 ? Object.fromEntries(extras) : {}),
   };
 }
 
@@ -152,6 +150,9 @@ function parseText(field: string, raw: unknown): string | null {
   return reject('bad_field', `field \`${field}\` is not a string, a number or null`);
 }
 
+/** MySQL's zero date, which Gleantap may send for "no date". */
+const ZERO_DATE = /^0000-00-00(?:[ T]00:00:00(?:\.0+)?)?$/;
+
 /**
  * Normalises a `created_date` text to ISO 8601 UTC (`2024-03-01T10:00:00.000Z`).
  *
@@ -163,7 +164,7 @@ function parseText(field: string, raw: unknown): string | null {
  */
 export function parseCreatedDate(text: string): string | null | undefined {
   const trimmed = text.trim();
-  if (trimmed === '' || /^0000-00-00(?:[ T]00:00:00(?:\.0+)?)?$/.test(trimmed)) return null;
+  if (trimmed === '' || (trimmed.startsWith('0000') && ZERO_DATE.test(trimmed))) return null;
   const epochMs = parseInstant(trimmed);
   return epochMs === undefined ? undefined : formatInstant(epochMs);
 }

@@ -55,10 +55,12 @@ function parseOffset(zone: string): number | undefined {
 
 /** True when the instant's UTC year is 0000..9999, so `toISOString` gives the plain 24-character form. */
 function isRepresentable(epochMs: number): boolean {
-  if (!Number.isFinite(epochMs)) return false;
-  const year = new Date(epochMs).getUTCFullYear();
-  return year >= 0 && year <= 9999;
+  return epochMs >= FIRST_INSTANT_MS && epochMs <= LAST_INSTANT_MS;
 }
+
+/** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z. */
+const FIRST_INSTANT_MS = -62_167_219_200_000;
+const LAST_INSTANT_MS = 253_402_300_799_999;
 
 /** The canonical text of an instant: ISO 8601 UTC with milliseconds, e.g. `2024-03-01T10:00:00.000Z`. */
 export function formatInstant(epochMs: number): string {
