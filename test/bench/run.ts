@@ -18,6 +18,9 @@ import { type CostRow, type MeasuredRates, monthlyCost, PRICES } from './cost-mo
 import { startCountingProxy } from './counting-proxy.ts';
 import { WARMUP_APP } from './jobs.ts';
 
+// The AWS SDK warns on every Node 20 start that future releases need Node 22: noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 interface Figure {
   readonly id: string;
   readonly section: string;
