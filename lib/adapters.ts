@@ -7,7 +7,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
-import type { Environment, GleantapCredentialsSource, NotifierConfig } from './config.ts';
+import {
+  type Environment,
+  type GleantapCredentialsSource,
+  isLoopback,
+  type NotifierConfig,
+} from './config.ts';
 
 export interface GleantapKeys {
   readonly apiKey: string;
@@ -19,8 +24,6 @@ export const credentialsSecretSchema = z.object({
   apiKey: z.string().check(z.minLength(1)),
   secretKey: z.string().check(z.minLength(1)),
 });
-
-const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
 
 type StaticCredentials = {
   readonly accessKeyId: string;
@@ -48,7 +51,7 @@ export function chooseCredentials(
     };
   }
   const endpoints = [config.dynamodbEndpoint, config.snsEndpoint].filter((e): e is string => e !== null);
-  const local = endpoints.length > 0 && endpoints.every((e) => LOOPBACK.test(e));
+  const local = endpoints.length > 0 && endpoints.every(isLoopback);
   if (local && !env.AWS_PROFILE) return { accessKeyId: 'local', secretAccessKey: 'local' };
   return undefined;
 }
@@ -78,7 +81,13 @@ export function createAwsClients(config: NotifierConfig, options: AwsClientOptio
     ...common,
     ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
   });
-  const sns = new SNSClient({ ...common, ...(config.snsEndpoint ? { endpoint: config.snsEndpoint } : {}) });
+  // SNS only accepts a topic's requests in the topic's own region: take it from the ARN.
+  const topicRegion = config.topicArn?.split(':')[3];
+  const sns = new SNSClient({
+    ...common,
+    ...(topicRegion ? { region: topicRegion } : {}),
+    ...(config.snsEndpoint ? { endpoint: config.snsEndpoint } : {}),
+  });
   return {
     dynamodb,
     sns,

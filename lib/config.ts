@@ -41,6 +41,15 @@ export type ConfigResult =
   | { readonly ok: false; readonly problems: readonly string[] };
 
 export const DEFAULT_GLEANTAP_BASE_URL = 'https://api.gleantap.com';
+/** The region assumed when every AWS endpoint is a local stand-in and none is set. */
+export const LOCAL_REGION = 'us-east-1';
+
+const LOOPBACK_ORIGIN = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
+
+/** True for an origin on this machine (127.0.0.0/8, localhost, [::1]). */
+export function isLoopback(origin: string): boolean {
+  return LOOPBACK_ORIGIN.test(origin);
+}
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
@@ -169,15 +178,22 @@ export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigRes
     problems.push('EVENTS_TOPIC_ARN is missing: name the SNS topic events are published to.');
   }
 
-  const region = present(env.AWS_REGION) ?? present(env.AWS_DEFAULT_REGION) ?? null;
-  if (region === null && needs.aws)
-    problems.push('AWS_REGION is missing: set the AWS region of the table and topic.');
   const dynamoRaw = present(env.AWS_ENDPOINT_URL_DYNAMODB);
   const snsRaw = present(env.AWS_ENDPOINT_URL_SNS);
   const dynamodbEndpoint = dynamoRaw
     ? parseUrl('AWS_ENDPOINT_URL_DYNAMODB', dynamoRaw, problems, false)
     : null;
   const snsEndpoint = snsRaw ? parseUrl('AWS_ENDPOINT_URL_SNS', snsRaw, problems, false) : null;
+  // Local stand-ins (dynalite, the SNS stand-in) ignore the region, so it may be left out there.
+  const localOnly =
+    dynamodbEndpoint !== null &&
+    snsEndpoint !== null &&
+    isLoopback(dynamodbEndpoint) &&
+    isLoopback(snsEndpoint);
+  const region =
+    present(env.AWS_REGION) ?? present(env.AWS_DEFAULT_REGION) ?? (localOnly ? LOCAL_REGION : null);
+  if (region === null && needs.aws)
+    problems.push('AWS_REGION is missing: set the AWS region of the table and topic.');
 
   const lookbackDays = parseInteger(
     'NOTIFIER_LOOKBACK_DAYS',

@@ -112,6 +112,24 @@ describe('loadConfig', () => {
     expect(text).not.toContain('only-half');
   });
 
+  it('needs no region when every AWS endpoint is a local stand-in', () => {
+    const local = loadConfig(
+      {
+        ...good,
+        AWS_REGION: undefined,
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4567',
+        AWS_ENDPOINT_URL_SNS: 'http://localhost:4568',
+      },
+      all,
+    );
+    expect(local.ok && local.config.region).toBe('us-east-1');
+    const remote = loadConfig(
+      { ...good, AWS_REGION: undefined, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4567' },
+      all,
+    );
+    expect(remote.ok ? '' : remote.problems.join(' ')).toContain('AWS_REGION');
+  });
+
   it('asks only for what a command needs', () => {
     expect(
       loadConfig(

@@ -346,6 +346,7 @@ function statusJson(appId: string, state: PollState | null) {
     last_poll: state?.lastPoll ?? null,
     checkpoint: state?.checkpoint ?? null,
     lease: state?.lease ?? null,
+    counts: state?.lastPoll?.counts ?? null,
   };
 }
 
