@@ -76,6 +76,8 @@ function envWith(name: string, value: string | undefined): Record<string, string
   else env[name] = value;
   // The secret ARN would stand in for missing keys; the key cases test the pair rule.
   if (name === 'GLEANTAP_API_KEY' || name === 'GLEANTAP_SECRET_KEY') env.GLEANTAP_CREDENTIALS_SECRET_ARN = '';
+  // Against local stand-ins the region may be left out; it is required for real AWS endpoints.
+  if (name === 'AWS_REGION') env.AWS_ENDPOINT_URL_SNS = 'https://sns.eu-west-1.amazonaws.com';
   return env;
 }
 
