@@ -7,6 +7,7 @@
  * never lose one. The watermark moves only when a scan completed and every change it found
  * was published and committed.
  */
+import { canonicalContentHash, watchedValues } from './core/content-hash.ts';
 import { diffCustomer } from './core/diff.ts';
 import { buildMessages } from './core/events.ts';
 import type { Change, Customer, OutboundMessage, Snapshot } from './core/types.ts';
@@ -395,15 +396,24 @@ class ScanRun {
     const { store, publisher, clock, log } = this.deps;
     const { appId, watchedFields, dryRun } = this.options;
     const byId = uniqueById(page.customers);
-    const stored = await store.getSnapshots(appId, [...byId.keys()]);
+    // Hashes first; whole snapshots only for the customers whose hash differs (few, usually).
+    const heads = await store.getSnapshotHeads(appId, [...byId.keys()]);
+    let unchanged = 0;
+    const candidates: [string, Customer][] = [];
+    for (const [id, customer] of byId) {
+      const head = this.#recent.get(id) ?? heads.get(id);
+      if (head && head.hash === canonicalContentHash(watchedValues(customer, watchedFields))) unchanged++;
+      else candidates.push([id, customer]);
+    }
+    const toRead = candidates.filter(([id]) => heads.has(id) && !this.#recent.get(id)).map(([id]) => id);
+    const stored = toRead.length > 0 ? await store.getSnapshots(appId, toRead) : new Map<string, Snapshot>();
     const detectedAt = clock().toISOString();
     const emit = this.checkpoint.mode !== 'baseline' || (this.options.emitBaseline ?? false);
 
     const changes: Exclude<Change, { kind: 'unchanged' }>[] = [];
     const messagesByCustomer = new Map<string, OutboundMessage[]>();
-    let unchanged = 0;
     const refreshes: Snapshot[] = [];
-    for (const [id, customer] of byId) {
+    for (const [id, customer] of candidates) {
       const change = diffCustomer(this.#recent.get(id) ?? stored.get(id), customer, watchedFields);
       if (change.kind === 'unchanged') {
         unchanged++;

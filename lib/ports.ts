@@ -80,6 +80,9 @@ export interface PollState {
   readonly lease: { readonly owner: string; readonly expiresAt: string } | null;
 }
 
+/** What a poll needs to tell an unchanged customer: the hash and version of its snapshot. */
+export type SnapshotHead = Pick<Snapshot, 'customerId' | 'hash' | 'version'>;
+
 /** A snapshot to write, conditioned on the version its diff was computed against (null: must not exist). */
 export interface SnapshotCommit {
   readonly snapshot: Snapshot;
@@ -139,7 +142,9 @@ export interface StateStore {
   saveCheckpoint(appId: string, owner: string, checkpoint: Checkpoint, leaseExpiresAt: Date): Promise<void>;
   /** Records how this invocation ended and releases the lease; throws LeaseLostError as above. */
   endScan(appId: string, owner: string, end: ScanEnd): Promise<void>;
-  /** Reads snapshots by customer id (missing ones are absent from the map). */
+  /** Reads the hash and version of snapshots by customer id (missing ones are absent). */
+  getSnapshotHeads(appId: string, customerIds: readonly string[]): Promise<Map<string, SnapshotHead>>;
+  /** Reads whole snapshots by customer id (missing ones are absent from the map). */
   getSnapshots(appId: string, customerIds: readonly string[]): Promise<Map<string, Snapshot>>;
   commitSnapshots(appId: string, commits: readonly SnapshotCommit[]): Promise<CommitResult>;
   /**

@@ -22,6 +22,7 @@ import {
   type PollState,
   type ScanEnd,
   type SnapshotCommit,
+  type SnapshotHead,
   type StateStore,
 } from '../ports.ts';
 import { ARCHIVE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
@@ -276,8 +277,23 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
+  async getSnapshotHeads(appId: string, customerIds: readonly string[]): Promise<Map<string, SnapshotHead>> {
+    // Hash and version only: most customers of a poll are unchanged, and their fields would
+    // be transferred and deserialised for nothing.
+    return this.#batchGet(appId, customerIds, '#c, h, v', toSnapshotHead);
+  }
+
   async getSnapshots(appId: string, customerIds: readonly string[]): Promise<Map<string, Snapshot>> {
-    const found = new Map<string, Snapshot>();
+    return this.#batchGet(appId, customerIds, '#c, h, v, f', toSnapshot);
+  }
+
+  async #batchGet<T extends SnapshotHead>(
+    appId: string,
+    customerIds: readonly string[],
+    projection: string,
+    read: (item: Record<string, AttributeValue>) => T,
+  ): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
     const unique = [...new Set(customerIds)];
     await Promise.all(
       chunk(unique, BATCH_GET_LIMIT).map((ids) =>
@@ -295,14 +311,14 @@ export class DynamoStateStore implements StateStore {
                 RequestItems: {
                   [this.#table]: {
                     Keys: keys,
-                    ProjectionExpression: '#c, h, v, f',
+                    ProjectionExpression: projection,
                     ExpressionAttributeNames: { '#c': 'c' },
                   },
                 },
               }),
             );
             for (const item of out.Responses?.[this.#table] ?? []) {
-              const snapshot = toSnapshot(item);
+              const snapshot = read(item);
               found.set(snapshot.customerId, snapshot);
             }
             keys = out.UnprocessedKeys?.[this.#table]?.Keys ?? [];
@@ -479,7 +495,7 @@ function toPollState(appId: string, item: Record<string, AttributeValue>): PollS
   };
 }
 
-function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
+function toSnapshotHead(item: Record<string, AttributeValue>): SnapshotHead {
   const customerId = item.c?.S;
   const hash = item.h?.S;
   const version = Number(item.v?.N);
@@ -488,17 +504,11 @@ function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
       `Snapshot item ${item[PK]?.S ?? '?'} is malformed (missing customer id, hash or version).`,
     );
   }
-  // The fields are read only when the hash differs (rarely): parse them on first use.
-  let fields: Record<string, JsonValue> | undefined;
-  return {
-    customerId,
-    hash,
-    version,
-    get fields() {
-      fields ??= parseJsonAttribute(item, 'f', fieldsSchema);
-      return fields;
-    },
-  };
+  return { customerId, hash, version };
+}
+
+function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
+  return { ...toSnapshotHead(item), fields: parseJsonAttribute(item, 'f', fieldsSchema) };
 }
 
 const EVENT_TYPES: readonly EventType[] = ['customer.created', 'customer.updated', 'customer.optout_changed'];

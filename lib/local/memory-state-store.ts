@@ -7,6 +7,7 @@ import {
   type PollState,
   type ScanEnd,
   type SnapshotCommit,
+  type SnapshotHead,
   type StateStore,
 } from '../ports.ts';
 
@@ -61,6 +62,10 @@ export class MemoryStateStore implements StateStore {
       lastPoll: end.lastPoll,
       lease: null,
     });
+  }
+
+  async getSnapshotHeads(appId: string, customerIds: readonly string[]): Promise<Map<string, SnapshotHead>> {
+    return this.getSnapshots(appId, customerIds);
   }
 
   async getSnapshots(appId: string, customerIds: readonly string[]): Promise<Map<string, Snapshot>> {

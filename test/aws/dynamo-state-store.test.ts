@@ -130,6 +130,9 @@ describe('DynamoStateStore against dynalite', () => {
     const read = await store.getSnapshots('snap-app', [...ids, 'missing', 's1']);
     expect(read.size).toBe(230);
     expect(read.get('s7')).toEqual(snap('s7'));
+    const heads = await store.getSnapshotHeads('snap-app', [...ids, 'missing']);
+    expect(heads.size).toBe(230);
+    expect(heads.get('s7')).toEqual({ customerId: 's7', hash: 'h-s7-1', version: 1 });
 
     const result = await store.commitSnapshots('snap-app', [
       { snapshot: snap('s1', 2), expectedVersion: 1 },
