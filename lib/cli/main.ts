@@ -6,17 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { createAwsClients, resolveGleantapKeys } from '../adapters.ts';
-import { createStateTable } from '../aws/create-table.ts';
-import { DynamoStateStore } from '../aws/dynamo-state-store.ts';
-import { SnsPublisher } from '../aws/sns-publisher.ts';
 import { type ConfigNeeds, type Environment, loadConfig, type NotifierConfig } from '../config.ts';
 import type { EventType, OutboundMessage } from '../core/types.ts';
-import { createGleantapClient } from '../gleantap/client.ts';
-import { MemoryStateStore } from '../local/memory-state-store.ts';
-import { type PollSummary, pollApp } from '../poll.ts';
+import type { PollSummary } from '../poll.ts';
 import type { EventPublisher, Log, PollState, StateStore } from '../ports.ts';
 import { createStreamLog, isLogLevel, type LogLevel } from './stderr-log.ts';
+
+const runtime = () => import('./runtime.ts');
 
 export interface CliIo {
   readonly env: Environment;
@@ -157,6 +153,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 async function createTableCommand(args: string[], io: CliIo): Promise<number> {
   parse(args, {});
   const config = requireConfig(io.env, { table: true, aws: true });
+  const { createAwsClients, createStateTable } = await runtime();
   const aws = createAwsClients(config, { env: io.env });
   try {
     const tableName = config.tableName ?? '';
@@ -232,6 +229,15 @@ async function pollCommand(args: string[], io: CliIo, log: Log, resync: boolean)
   const json = values.json ?? false;
 
   if (!config.credentials) throw new UsageError('GLEANTAP_API_KEY and GLEANTAP_SECRET_KEY are missing.');
+  const {
+    createAwsClients,
+    createGleantapClient,
+    DynamoStateStore,
+    MemoryStateStore,
+    pollApp,
+    resolveGleantapKeys,
+    SnsPublisher,
+  } = await runtime();
   const keys = await resolveGleantapKeys(config.credentials);
   const source = createGleantapClient({
     baseUrl: config.gleantapBaseUrl,
@@ -326,6 +332,7 @@ async function statusCommand(args: string[], io: CliIo): Promise<number> {
     appIds: (values['app-id']?.length ?? 0) === 0,
   });
   const appIds = appIdsFrom(values['app-id'], config);
+  const { createAwsClients, DynamoStateStore } = await runtime();
   const aws = createAwsClients(config, { env: io.env });
   try {
     const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
@@ -394,6 +401,7 @@ async function replayCommand(args: string[], io: CliIo, log: Log): Promise<numbe
   }
   const dryRun = values['dry-run'] ?? false;
   const config = requireConfig(io.env, { table: true, aws: true, topic: !dryRun });
+  const { createAwsClients, DynamoStateStore, SnsPublisher } = await runtime();
   const aws = createAwsClients(config, { env: io.env });
   try {
     const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
