@@ -189,29 +189,38 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
     : (options.leaseTtlMs ?? 15 * 60_000);
   const dryRun = options.dryRun ?? false;
 
+  const mode: ScanMode = options.resync ? 'resync' : 'incremental';
+  const idle: Checkpoint = {
+    mode,
+    updatedSince: null,
+    offset: 0,
+    startedAt: started.toISOString(),
+    dirty: false,
+    totals: ZERO,
+  };
   let state: PollState | null;
-  if (dryRun) {
-    state = await store.getPollState(options.appId);
-  } else {
-    state = await store.acquireLease(options.appId, options.owner, started, leaseTtlMs);
+  let scan: Checkpoint;
+  try {
+    state = dryRun
+      ? await store.getPollState(options.appId)
+      : await store.acquireLease(options.appId, options.owner, started, leaseTtlMs);
+    scan = state === null && !dryRun ? idle : startScan(state, options, started);
+  } catch (caught) {
+    // Nothing was read or written yet (or the lease is ours and expires on its own).
+    const error = `Could not start the poll: ${describe(caught)}`;
+    log.error(error, { appId: options.appId });
+    if (!dryRun) await store.releaseLease(options.appId, options.owner).catch(() => undefined);
+    return summarise(options, 'failed', idle, ZERO, started, clock(), null, false, error);
+  }
+  if (!dryRun) {
     if (state === null) {
       log.info('Another poll holds the lease for this app; exiting without polling.', {
         appId: options.appId,
       });
-      const mode: ScanMode = options.resync ? 'resync' : 'incremental';
-      const idle: Checkpoint = {
-        mode,
-        updatedSince: null,
-        offset: 0,
-        startedAt: started.toISOString(),
-        dirty: false,
-        totals: ZERO,
-      };
       return summarise(options, 'lease_held', idle, ZERO, started, clock(), null, false);
     }
   }
 
-  const scan = startScan(state, options, started);
   const lagSeconds = state?.watermark
     ? Math.max(0, (started.getTime() - Date.parse(state.watermark)) / 1000)
     : null;
@@ -243,7 +252,7 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
   }
 
   const finishedAt = clock();
-  const summary = summarise(
+  let summary = summarise(
     options,
     outcome,
     run.checkpoint,
@@ -254,7 +263,18 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
     outcome === 'complete' || (outcome === 'failed' && run.reachedEnd),
     error,
   );
-  if (!dryRun) await endInvocation(deps, options, run, summary);
+  if (!dryRun) {
+    try {
+      await endInvocation(deps, options, run, summary);
+    } catch (caught) {
+      // The watermark (or the checkpoint) was not recorded: the next poll reads again.
+      summary = {
+        ...summary,
+        outcome: 'failed',
+        error: `Could not record the end of the poll: ${describe(caught)}`,
+      };
+    }
+  }
   log.info('Poll finished.', { ...summary });
   return summary;
 }

@@ -197,6 +197,29 @@ describe('pollApp over in-memory ports', () => {
     expect(leaseSeen).toBe(new Date(deadline.getTime() + LEASE_GRACE_MS).toISOString());
   });
 
+  it('reports a state store failure at the start or the end as a failed poll instead of throwing', async () => {
+    const deps = (store: MemoryStateStore) => ({
+      source: listSource(() => [customer(1)]),
+      store,
+      publisher: recordingPublisher(),
+      log: silentLog,
+      clock: () => new Date(),
+    });
+    const down = new MemoryStateStore();
+    down.acquireLease = () => Promise.reject(new Error('ProvisionedThroughputExceededException'));
+    const atStart = await pollApp(deps(down), options());
+    expect(atStart).toMatchObject({ outcome: 'failed', fetched: 0 });
+    expect(atStart.error).toMatch(/Could not start the poll: ProvisionedThroughput/);
+
+    const flaky = new MemoryStateStore();
+    flaky.endScan = () => Promise.reject(new Error('InternalServerError'));
+    const atEnd = await pollApp(deps(flaky), options());
+    expect(atEnd).toMatchObject({ outcome: 'failed', fetched: 1 });
+    expect(atEnd.error).toMatch(/Could not record the end of the poll/);
+    expect((await flaky.getPollState('app'))?.watermark).toBeNull();
+    expect((await flaky.getPollState('app'))?.lease).toBeNull();
+  });
+
   it('exits without reading anything when another owner holds the lease', async () => {
     const store = new MemoryStateStore();
     await store.acquireLease('app', 'other', new Date(), 60_000);
