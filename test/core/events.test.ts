@@ -255,7 +255,7 @@ describe('eventId', () => {
     const b = parsed({ ...jane, email: 'b@x' });
     const first = buildMessages(diffCustomer(snapshotOf(a, 1), b, W), ctx)[0]?.id;
     const third = buildMessages(diffCustomer(snapshotOf(a, 3), b, W), ctx)[0]?.id;
-    expect(first).toBeDefined();
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(third).not.toBe(first);
   });
 
