@@ -24,6 +24,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { JsonObject, JsonValue } from '../core/types.ts';
 import { type FaultKind, type FaultRule, SimulatorFaults } from './gleantap-simulator/faults.ts';
 import { type PopulationEntry, type RawMember, SimulatedApp } from './gleantap-simulator/population.ts';
@@ -50,6 +51,12 @@ export interface GleantapSimulatorOptions {
   readonly seed?: number;
   /** The `limit` used when a request sends none. @default 100 */
   readonly defaultLimit?: number;
+  /**
+   * Milliseconds every valid getCustomers request waits before it is answered, like the real
+   * API's page time (the benchmark uses it to measure prefetch). Changeable with
+   * {@link GleantapSimulator.setLatency}. @default 0
+   */
+  readonly latencyMs?: number;
 }
 
 /** How a logged request ended. */
@@ -90,6 +97,8 @@ export interface GleantapSimulator {
   readonly requests: readonly SimulatedRequest[];
   /** Forgets the request log (the request counter that `request` triggers use keeps counting). */
   clearRequests(): void;
+  /** Sets the delay before each valid getCustomers request is answered (0: none). */
+  setLatency(ms: number): void;
   /** Stops the server: releases held (`hang`) requests and closes every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -195,6 +204,12 @@ function sendJson(
   res.end(body);
 }
 
+function validLatency(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new RangeError(`latencyMs must be a number of milliseconds >= 0, got ${ms}`);
+  return ms;
+}
+
 const errorBody = (message: string) => JSON.stringify({ status: false, message });
 
 const HTML_PAGE =
@@ -212,6 +227,7 @@ export async function startGleantapSimulator(
   const secretKey = options.secretKey ?? 'sim-secret-key';
   const now = options.now ?? Date.now;
   const defaultLimit = options.defaultLimit ?? 100;
+  let latencyMs = validLatency(options.latencyMs ?? 0);
   const apps = new Map<string, SimulatedApp>();
   const faults = new SimulatorFaults(options.seed ?? 1);
   let requests: MutableRequest[] = [];
@@ -376,6 +392,7 @@ export async function startGleantapSimulator(
       return;
     }
     log.offset = request.offset;
+    if (latencyMs > 0) await delay(latencyMs);
 
     const population = app(request.appId);
     const query = {
@@ -442,6 +459,9 @@ export async function startGleantapSimulator(
     },
     clearRequests() {
       requests = [];
+    },
+    setLatency(ms: number) {
+      latencyMs = validLatency(ms);
     },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {

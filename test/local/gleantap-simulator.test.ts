@@ -437,3 +437,23 @@ describe('faults', () => {
     expect(() => sim.faults.add({ kind: '500', request: 0 })).toThrow(RangeError);
   });
 });
+
+describe('latency', () => {
+  it('holds every valid request for the configured time, and can be changed or turned off', async () => {
+    const sim = await start({ latencyMs: 400 });
+    sim.app('lat').seed(3);
+    // Only a lower bound is asserted: a slower machine can answer later, never sooner.
+    const early = Symbol('early');
+    const first = await Promise.race([
+      members(sim, { app_id: 'lat' }),
+      new Promise((resolve) => setTimeout(() => resolve(early), 150)),
+    ]);
+    expect(first).toBe(early);
+    sim.setLatency(0);
+    expect(await members(sim, { app_id: 'lat' })).toHaveLength(3);
+    // Invalid requests are answered at once, as the real API's validation would be.
+    sim.setLatency(60_000);
+    expect((await post(sim, { limit: 5 })).status).toBe(400);
+    expect(() => sim.setLatency(-1)).toThrow(/latencyMs/);
+  });
+});
