@@ -178,12 +178,16 @@ export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigRes
     problems.push('EVENTS_TOPIC_ARN is missing: name the SNS topic events are published to.');
   }
 
-  const dynamoRaw = present(env.AWS_ENDPOINT_URL_DYNAMODB);
-  const snsRaw = present(env.AWS_ENDPOINT_URL_SNS);
-  const dynamodbEndpoint = dynamoRaw
-    ? parseUrl('AWS_ENDPOINT_URL_DYNAMODB', dynamoRaw, problems, false)
-    : null;
-  const snsEndpoint = snsRaw ? parseUrl('AWS_ENDPOINT_URL_SNS', snsRaw, problems, false) : null;
+  // The SDK's own rule: a service-specific endpoint wins over AWS_ENDPOINT_URL for all services.
+  const anyRaw = present(env.AWS_ENDPOINT_URL);
+  const dynamoName = present(env.AWS_ENDPOINT_URL_DYNAMODB)
+    ? 'AWS_ENDPOINT_URL_DYNAMODB'
+    : 'AWS_ENDPOINT_URL';
+  const snsName = present(env.AWS_ENDPOINT_URL_SNS) ? 'AWS_ENDPOINT_URL_SNS' : 'AWS_ENDPOINT_URL';
+  const dynamoRaw = present(env.AWS_ENDPOINT_URL_DYNAMODB) ?? anyRaw;
+  const snsRaw = present(env.AWS_ENDPOINT_URL_SNS) ?? anyRaw;
+  const dynamodbEndpoint = dynamoRaw ? parseUrl(dynamoName, dynamoRaw, problems, false) : null;
+  const snsEndpoint = snsRaw ? parseUrl(snsName, snsRaw, problems, false) : null;
   // Local stand-ins (dynalite, the SNS stand-in) ignore the region, so it may be left out there.
   const localOnly =
     dynamodbEndpoint !== null &&
@@ -225,7 +229,8 @@ export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigRes
   }
   const watchedFields = [...new Set([...DEFAULT_WATCHED_FIELDS, ...extra.filter((f) => f !== 'id')])];
 
-  if (problems.length > 0) return { ok: false, problems };
+  // A bad AWS_ENDPOINT_URL stands for both services; say so once.
+  if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
   return {
     ok: true,
     config: {

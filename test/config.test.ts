@@ -130,6 +130,25 @@ describe('loadConfig', () => {
     expect(remote.ok ? '' : remote.problems.join(' ')).toContain('AWS_REGION');
   });
 
+  it('takes AWS_ENDPOINT_URL for both services unless a service-specific one is set', () => {
+    const both = loadConfig(
+      { ...good, AWS_REGION: undefined, AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' },
+      all,
+    );
+    expect(both.ok && [both.config.dynamodbEndpoint, both.config.snsEndpoint, both.config.region]).toEqual([
+      'http://127.0.0.1:4566',
+      'http://127.0.0.1:4566',
+      'us-east-1',
+    ]);
+    const mixed = loadConfig(
+      { ...good, AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_ENDPOINT_URL_SNS: 'http://127.0.0.1:9911' },
+      all,
+    );
+    expect(mixed.ok && mixed.config.snsEndpoint).toBe('http://127.0.0.1:9911');
+    const bad = loadConfig({ ...good, AWS_ENDPOINT_URL: 'nope' }, all);
+    expect(bad.ok ? [] : bad.problems.filter((p) => p.includes('AWS_ENDPOINT_URL'))).toHaveLength(1);
+  });
+
   it('asks only for what a command needs', () => {
     expect(
       loadConfig(
