@@ -20,7 +20,7 @@
  * - A 2xx with well-formed JSON but no `members` array is not retried: it is a definite answer.
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { Agent, type Dispatcher, errors, interceptors } from 'undici';
+import type { Dispatcher, interceptors } from 'undici';
 import { parseMembersPage } from '../core/customer.ts';
 import type { CustomerPage, CustomerSource, PageRequest } from '../ports.ts';
 import {
@@ -31,6 +31,7 @@ import {
   GleantapRetriesExhaustedError,
 } from './errors.ts';
 import { DEFAULT_RETRY_SETTINGS, parseRetryAfter, RetryBudget, type RetrySettings } from './retry-budget.ts';
+import { Agent, errors, retryInterceptor, request as send } from './undici.ts';
 
 export {
   GleantapAuthError,
@@ -275,11 +276,11 @@ export function createGleantapClient(options: GleantapClientOptions): GleantapCl
       };
       // One composed dispatcher per attempt: cheap, and it lets the retry callback close
       // over this page's budget and signal (RetryAgent takes fixed options).
-      const dispatcher = base.compose(interceptors.retry({ retry, throwOnError: false, methods: ['POST'] }));
+      const dispatcher = base.compose(retryInterceptor({ retry, throwOnError: false, methods: ['POST'] }));
 
       let response: Dispatcher.ResponseData;
       try {
-        response = await dispatcher.request({
+        response = await send(dispatcher, {
           origin,
           path: GET_CUSTOMERS_PATH,
           method: 'POST',
