@@ -22,7 +22,7 @@
  *   a non-JSON value (function, bigint, NaN, a cycle, a class instance) is `bad_field`.
  *   A key whose value is `undefined` counts as absent.
  */
-import { formatInstant, parseInstant } from './instant.ts';
+import { canonicalInstantText, formatInstant, parseInstant } from './instant.ts';
 import type { Customer, JsonValue, OptoutFlag, ParseResult, Rejection } from './types.ts';
 
 /** Longest accepted string id; longer ones are `bad_id` (a DynamoDB key must stay small). */
@@ -163,6 +163,8 @@ const ZERO_DATE = /^0000-00-00(?:[ T]00:00:00(?:\.0+)?)?$/;
  * @returns the canonical text, `null` for "no date", or `undefined` when unparseable.
  */
 export function parseCreatedDate(text: string): string | null | undefined {
+  const canonical = canonicalInstantText(text);
+  if (canonical !== undefined) return canonical;
   const trimmed = text.trim();
   if (trimmed === '' || (trimmed.startsWith('0000') && ZERO_DATE.test(trimmed))) return null;
   const epochMs = parseInstant(trimmed);

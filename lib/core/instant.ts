@@ -62,6 +62,68 @@ function isRepresentable(epochMs: number): boolean {
 const FIRST_INSTANT_MS = -62_167_219_200_000;
 const LAST_INSTANT_MS = 253_402_300_799_999;
 
+/**
+ * The canonical text of `text` when it is already `YYYY-MM-DDTHH:MM:SS[.fff]Z` or
+ * `YYYY-MM-DD HH:MM:SS` (the two forms Gleantap sends), checked without a regex or a `Date`;
+ * `undefined` for every other text, valid or not. Whenever it answers, it answers exactly
+ * what `formatInstant(parseInstant(text))` would: a fast path for the common case, not a
+ * second grammar.
+ */
+export function canonicalInstantText(text: string): string | undefined {
+  const { length } = text;
+  const zoned = length === 20 || length === 24;
+  if (!zoned && length !== 19) return undefined;
+  if (
+    !digits(text, 0, 4) ||
+    text.charCodeAt(4) !== DASH ||
+    !digits(text, 5, 7) ||
+    text.charCodeAt(7) !== DASH ||
+    !digits(text, 8, 10) ||
+    text.charCodeAt(10) !== (zoned ? LATIN_T : SPACE) ||
+    !digits(text, 11, 13) ||
+    text.charCodeAt(13) !== COLON ||
+    !digits(text, 14, 16) ||
+    text.charCodeAt(16) !== COLON ||
+    !digits(text, 17, 19)
+  )
+    return undefined;
+  if (zoned && text.charCodeAt(length - 1) !== LATIN_Z) return undefined;
+  if (length === 24 && (text.charCodeAt(19) !== DOT || !digits(text, 20, 23))) return undefined;
+  const year = number(text, 0, 4);
+  const month = number(text, 5, 7);
+  const day = number(text, 8, 10);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (number(text, 11, 13) > 23 || number(text, 14, 16) > 59 || number(text, 17, 19) > 59) return undefined;
+  if (length === 24) return text;
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}.000Z`;
+}
+
+const DASH = 0x2d;
+const COLON = 0x3a;
+const DOT = 0x2e;
+const SPACE = 0x20;
+const LATIN_T = 0x54;
+const LATIN_Z = 0x5a;
+
+function digits(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+function number(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + text.charCodeAt(i) - 0x30;
+  return n;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+}
+
 /** The canonical text of an instant: ISO 8601 UTC with milliseconds, e.g. `2024-03-01T10:00:00.000Z`. */
 export function formatInstant(epochMs: number): string {
   return new Date(epochMs).toISOString();
