@@ -5,6 +5,8 @@
  *
  * argv[2] is the job as JSON; stdout gets one JSON line with the result.
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { createAwsClients } from '../../lib/adapters.ts';
@@ -135,6 +137,28 @@ async function run(
   }
 }
 
+/** Starts V8's sampling profiler; the returned function stops it and writes the profile. */
+async function startProfiler(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await new Promise<void>((resolve, reject) =>
+    session.post('Profiler.setSamplingInterval', { interval: 100 }, (error) =>
+      error ? reject(error) : resolve(),
+    ),
+  );
+  await post('Profiler.start');
+  return async (file) => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 const job = parseJob(process.argv[2]);
 if (job.warm) {
   // A warm Lambda container: the SDK's lazy modules, endpoint rules and schema caches, the
@@ -147,11 +171,15 @@ if (job.warm) {
   );
 }
 const idleRssKb = Math.round(process.memoryUsage.rss() / 1024);
+// BENCH_CPU_PROFILE=file.cpuprofile profiles the measured job alone (not start-up or warm-up),
+// for Chrome DevTools or `speedscope`; it adds a little CPU of its own to the figures.
+const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const { fetched, detail } = await run(job);
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+await profiler?.(process.env.BENCH_CPU_PROFILE ?? '');
 const result: ChildResult = {
   job,
   userUs: cpu.user,
