@@ -3,7 +3,12 @@
 export type ChildJob =
   | { readonly kind: 'poll'; readonly appId: string; readonly prefetch: boolean; readonly warm?: boolean }
   | {
-      readonly kind: 'naive' | 'naive-seed' | 'floor';
+      /**
+       * floor: fetch and JSON.parse the pages, nothing else. floor-heads: the same, plus the
+       * DynamoStateStore's read of every fetched customer's stored hash, the one AWS call
+       * per 100 customers any poll that diffs against DynamoDB must make.
+       */
+      readonly kind: 'naive' | 'naive-seed' | 'floor' | 'floor-heads';
       readonly appId: string;
       readonly updatedSince?: string;
       readonly warm?: boolean;
@@ -18,7 +23,7 @@ export interface ChildResult {
   readonly userUs: number;
   readonly systemUs: number;
   readonly wallMs: number;
-  /** Peak resident set of the whole process, KiB (process.resourceUsage().maxRSS). */
+  /** Peak resident set of the process since it started, KiB (VmHWM on Linux). */
   readonly maxRssKb: number;
   /** Resident set after the modules loaded, before the job, KiB. */
   readonly idleRssKb: number;

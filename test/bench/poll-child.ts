@@ -5,7 +5,7 @@
  *
  * argv[2] is the job as JSON; stdout gets one JSON line with the result.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
@@ -34,7 +34,7 @@ function parseJob(text: string | undefined): ChildJob {
   const warm = 'warm' in value && value.warm === true;
   if (kind === 'poll')
     return { kind, appId, warm, prefetch: !('prefetch' in value) || value.prefetch !== false };
-  if (kind === 'naive' || kind === 'naive-seed' || kind === 'floor')
+  if (kind === 'naive' || kind === 'naive-seed' || kind === 'floor' || kind === 'floor-heads')
     return { kind, appId, warm, ...(updatedSince ? { updatedSince } : {}) };
   throw new Error(`poll-child: unknown job kind ${String(kind)}`);
 }
@@ -51,10 +51,13 @@ async function run(
     throw new Error('poll-child: needs local keys, a table and a topic');
   const keys = { apiKey: credentials.apiKey, secretKey: credentials.secretKey };
 
-  if (job.kind === 'floor') {
+  if (job.kind === 'floor' || job.kind === 'floor-heads') {
     // The floor: fetch the same pages over a keep-alive pool and JSON.parse them, nothing else.
     const agent = new Agent({ keepAliveTimeout: 10_000 });
+    const aws = job.kind === 'floor-heads' ? createAwsClients(config, { env }) : undefined;
+    const store = aws && new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName });
     let fetched = 0;
+    let heads = 0;
     try {
       for (let offset = 0; ; ) {
         const body: Record<string, string | number> = { app_id: job.appId, limit: 1000, offset };
@@ -79,12 +82,17 @@ async function run(
             : [];
         fetched += members.length;
         offset += members.length;
+        if (store) {
+          const ids = members.map((m: { id?: unknown }) => String(m.id));
+          heads += (await store.getSnapshotHeads(job.appId, ids)).size;
+        }
         if (members.length < 1000) break;
       }
     } finally {
       await agent.close();
+      aws?.destroy();
     }
-    return { fetched, detail: {} };
+    return { fetched, detail: store ? { heads } : {} };
   }
 
   const aws = createAwsClients(config, { env });
@@ -137,6 +145,24 @@ async function run(
   }
 }
 
+/**
+ * This process's peak resident set, KiB. On Linux, `VmHWM` of /proc/self/status: the
+ * high-water mark of the address space `exec` gave this process. Not `resourceUsage().maxRSS`
+ * (getrusage's ru_maxrss), which Linux carries across exec: a child forked from a bench
+ * parent holding 300k simulated customers would report the parent's size (a fetch-only
+ * child measured 381 MB that way).
+ */
+async function peakRssKb(): Promise<number> {
+  try {
+    const status = await readFile('/proc/self/status', 'utf8');
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+    if (match?.[1]) return Number(match[1]);
+  } catch {
+    // Not Linux: getrusage is the best there is.
+  }
+  return process.resourceUsage().maxRSS;
+}
+
 /** Starts V8's sampling profiler; the returned function stops it and writes the profile. */
 async function startProfiler(): Promise<(file: string) => Promise<void>> {
   const session = new Session();
@@ -185,7 +211,7 @@ const result: ChildResult = {
   userUs: cpu.user,
   systemUs: cpu.system,
   wallMs,
-  maxRssKb: process.resourceUsage().maxRSS,
+  maxRssKb: await peakRssKb(),
   idleRssKb,
   fetched,
   detail,
