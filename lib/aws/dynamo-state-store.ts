@@ -363,18 +363,15 @@ export class DynamoStateStore implements StateStore {
   }
 
   async createSnapshots(appId: string, snapshots: readonly Snapshot[]): Promise<void> {
-    const requests: WriteRequest[] = snapshots.map((snapshot) => ({
+    await this.#writeAll('snapshot', snapshots, (snapshot) => ({
       PutRequest: { Item: snapshotItem(appId, snapshot) },
     }));
-    await Promise.all(
-      chunk(requests, BATCH_WRITE_LIMIT).map((batch) => this.#limit(() => this.#batchWrite(batch))),
-    );
   }
 
   async archive(appId: string, messages: readonly OutboundMessage[], now: Date): Promise<void> {
     if (messages.length === 0) return;
     const ttl = String(Math.floor(now.getTime() / 1000) + ARCHIVE_RETENTION_DAYS * 86_400);
-    const requests: WriteRequest[] = messages.map((m) => {
+    await this.#writeAll('archive', messages, (m) => {
       const time = typeof m.event.time === 'string' ? m.event.time : now.toISOString();
       return {
         PutRequest: {
@@ -395,17 +392,32 @@ export class DynamoStateStore implements StateStore {
         },
       };
     });
+  }
+
+  /**
+   * BatchWriteItem of `values`, 25 to a request and `concurrency` requests at a time. A
+   * batch's items are built when its turn comes, so only the batches in flight exist as
+   * DynamoDB items: built up front, a baseline page's 1,000 snapshot items (31 MB per 30k
+   * customers) outlived the waits and were promoted to V8's old generation as garbage.
+   */
+  async #writeAll<T>(
+    what: string,
+    values: readonly T[],
+    toRequest: (value: T) => WriteRequest,
+  ): Promise<void> {
     await Promise.all(
-      chunk(requests, BATCH_WRITE_LIMIT).map((batch) => this.#limit(() => this.#batchWrite(batch))),
+      chunk(values, BATCH_WRITE_LIMIT).map((batch) =>
+        this.#limit(() => this.#batchWrite(what, batch.map(toRequest))),
+      ),
     );
   }
 
-  async #batchWrite(batch: WriteRequest[]): Promise<void> {
+  async #batchWrite(what: string, batch: WriteRequest[]): Promise<void> {
     let pending = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > this.#maxRetries) {
         throw new Error(
-          `DynamoDB left ${pending.length} archive writes unprocessed after ${this.#maxRetries} retries (throttled).`,
+          `DynamoDB left ${pending.length} ${what} writes unprocessed after ${this.#maxRetries} retries (throttled).`,
         );
       }
       if (attempt > 0) await this.#sleep(backoff(attempt));

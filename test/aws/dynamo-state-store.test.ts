@@ -1,4 +1,8 @@
-import { type BatchGetItemCommandOutput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type BatchGetItemCommandOutput,
+  type BatchWriteItemCommandInput,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStateTable } from '../../lib/aws/create-table.ts';
 import { ARCHIVE_SHARDS, archivePartition, DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
@@ -189,6 +193,50 @@ describe('DynamoStateStore against dynalite', () => {
     await expect(retrying.getSnapshots('throttle-app', ['t1'])).rejects.toThrow(
       /unprocessed after 3 retries/,
     );
+    throttled.destroy();
+  });
+
+  it('retries UnprocessedItems of batch writes, and names what it gave up writing', async () => {
+    const throttled = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: stack.dynamodbEndpoint,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    let alwaysThrottle = false;
+    let firstCall = true;
+    // Hand the whole batch back unprocessed, once or always, as a throttled DynamoDB does.
+    throttled.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'BatchWriteItemCommand') return next(args);
+        const input = (args.input as BatchWriteItemCommandInput).RequestItems ?? {};
+        if (alwaysThrottle || firstCall) {
+          firstCall = false;
+          return { output: { UnprocessedItems: input, $metadata: {} }, response: {} };
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'handBackItems' },
+    );
+    const retrying = new DynamoStateStore({
+      client: throttled,
+      tableName: stack.tableName,
+      sleep: async () => {},
+      maxBatchRetries: 2,
+    });
+    const many = Array.from({ length: 60 }, (_, i) => snap(`w${i}`));
+    await retrying.createSnapshots('write-throttle-app', many);
+    const read = await store.getSnapshotHeads(
+      'write-throttle-app',
+      many.map((s) => s.customerId),
+    );
+    expect(read.size).toBe(60);
+    alwaysThrottle = true;
+    await expect(retrying.createSnapshots('write-throttle-app', [snap('w-late')])).rejects.toThrow(
+      /1 snapshot writes unprocessed after 2 retries/,
+    );
+    await expect(
+      retrying.archive('write-throttle-app', [message('0aaa', '2026-03-01T10:00:00.000Z')], new Date()),
+    ).rejects.toThrow(/1 archive writes unprocessed after 2 retries/);
     throttled.destroy();
   });
 
