@@ -163,23 +163,33 @@ async function peakRssKb(): Promise<number> {
   return process.resourceUsage().maxRSS;
 }
 
-/** Starts V8's sampling profiler; the returned function stops it and writes the profile. */
-async function startProfiler(): Promise<(file: string) => Promise<void>> {
+/**
+ * Starts one of V8's sampling profilers; the returned function stops it and writes the
+ * profile. `cpu`: 100 µs samples (.cpuprofile). `heap`: allocations that lived long enough to
+ * reach the old generation, i.e. what V8 sizes its heap for (.heapprofile).
+ */
+async function startProfiler(kind: 'cpu' | 'heap'): Promise<(file: string) => Promise<void>> {
   const session = new Session();
   session.connect();
-  const post = (method: string) =>
+  const post = (method: string, params: object = {}) =>
     new Promise<unknown>((resolve, reject) =>
-      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
     );
-  await post('Profiler.enable');
-  await new Promise<void>((resolve, reject) =>
-    session.post('Profiler.setSamplingInterval', { interval: 100 }, (error) =>
-      error ? reject(error) : resolve(),
-    ),
-  );
-  await post('Profiler.start');
+  if (kind === 'cpu') {
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 100 });
+    await post('Profiler.start');
+  } else {
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 8192,
+      includeObjectsCollectedByMajorGC: true,
+    });
+  }
   return async (file) => {
-    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    const { profile } = (await post(kind === 'cpu' ? 'Profiler.stop' : 'HeapProfiler.stopSampling')) as {
+      profile: unknown;
+    };
     await writeFile(file, JSON.stringify(profile));
     session.disconnect();
   };
@@ -197,15 +207,19 @@ if (job.warm) {
   );
 }
 const idleRssKb = Math.round(process.memoryUsage.rss() / 1024);
-// BENCH_CPU_PROFILE=file.cpuprofile profiles the measured job alone (not start-up or warm-up),
-// for Chrome DevTools or `speedscope`; it adds a little CPU of its own to the figures.
-const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
+// BENCH_CPU_PROFILE=file.cpuprofile or BENCH_HEAP_PROFILE=file.heapprofile profiles the
+// measured job alone (not start-up or warm-up), for Chrome DevTools or speedscope; either
+// adds some CPU and memory of its own to the figures.
+const profileFile = process.env.BENCH_CPU_PROFILE ?? process.env.BENCH_HEAP_PROFILE;
+const profiler = profileFile
+  ? await startProfiler(process.env.BENCH_CPU_PROFILE ? 'cpu' : 'heap')
+  : undefined;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const { fetched, detail } = await run(job);
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
-await profiler?.(process.env.BENCH_CPU_PROFILE ?? '');
+await profiler?.(profileFile ?? '');
 const result: ChildResult = {
   job,
   userUs: cpu.user,
