@@ -52,13 +52,25 @@ describe('DynamoStateStore against dynalite', () => {
   let client: DynamoDBClient;
   let store: DynamoStateStore;
 
-  beforeAll(async () => {
-    stack = await startLocalStack({ appIds: ['a'] });
-    client = new DynamoDBClient({
+  /** A client of the local dynalite, for a test to add middleware to before its first request. */
+  const localClient = () =>
+    new DynamoDBClient({
       region: 'us-east-1',
       endpoint: stack.dynamodbEndpoint,
       credentials: LOCAL_CREDENTIALS,
     });
+  /** A store that retries unprocessed batch items without waiting, at most `maxBatchRetries` times. */
+  const retryingStore = (through: DynamoDBClient, maxBatchRetries: number) =>
+    new DynamoStateStore({
+      client: through,
+      tableName: stack.tableName,
+      sleep: async () => {},
+      maxBatchRetries,
+    });
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ appIds: ['a'] });
+    client = localClient();
     store = new DynamoStateStore({ client, tableName: stack.tableName, sleep: async () => {} });
   });
   afterAll(async () => {
@@ -152,11 +164,7 @@ describe('DynamoStateStore against dynalite', () => {
 
   it('retries UnprocessedKeys until every key is read, and gives up with a clear error', async () => {
     await store.createSnapshots('throttle-app', [snap('t1'), snap('t2'), snap('t3')]);
-    const throttled = new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: stack.dynamodbEndpoint,
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const throttled = localClient();
     let calls = 0;
     let alwaysThrottle = false;
     // dynalite never throttles: hold back one key per call in the response, as DynamoDB does.
@@ -180,12 +188,7 @@ describe('DynamoStateStore against dynalite', () => {
       },
       { step: 'initialize', name: 'holdBackKeys' },
     );
-    const retrying = new DynamoStateStore({
-      client: throttled,
-      tableName: stack.tableName,
-      sleep: async () => {},
-      maxBatchRetries: 3,
-    });
+    const retrying = retryingStore(throttled, 3);
     const read = await retrying.getSnapshots('throttle-app', ['t1', 't2', 't3']);
     expect([...read.keys()].sort()).toEqual(['t1', 't2', 't3']);
     expect(calls).toBe(2);
@@ -197,11 +200,7 @@ describe('DynamoStateStore against dynalite', () => {
   });
 
   it('retries UnprocessedItems of batch writes, and names what it gave up writing', async () => {
-    const throttled = new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: stack.dynamodbEndpoint,
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const throttled = localClient();
     let alwaysThrottle = false;
     let firstCall = true;
     // Hand the whole batch back unprocessed, once or always, as a throttled DynamoDB does.
@@ -217,12 +216,7 @@ describe('DynamoStateStore against dynalite', () => {
       },
       { step: 'initialize', name: 'handBackItems' },
     );
-    const retrying = new DynamoStateStore({
-      client: throttled,
-      tableName: stack.tableName,
-      sleep: async () => {},
-      maxBatchRetries: 2,
-    });
+    const retrying = retryingStore(throttled, 2);
     const many = Array.from({ length: 60 }, (_, i) => snap(`w${i}`));
     await retrying.createSnapshots('write-throttle-app', many);
     const read = await store.getSnapshotHeads(
