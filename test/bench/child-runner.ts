@@ -2,12 +2,12 @@
  * Builds the benchmark child (poll-child.ts) into one ESM file with esbuild and runs jobs in
  * fresh `node` processes, so each figure is the CPU and memory of that job's process alone.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { startNode } from '../support/node-process.ts';
 import type { ChildJob, ChildResult } from './jobs.ts';
 
 export type { ChildJob, ChildResult } from './jobs.ts';
@@ -35,33 +35,16 @@ export async function buildChild(): Promise<string> {
 }
 
 /** Runs one job in a fresh node process with `env`; rejects with its stderr when it fails. */
-export function runChild(
+export async function runChild(
   file: string,
   job: ChildJob,
   env: Record<string, string>,
   nodeArgs: readonly string[] = [],
 ): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, file, JSON.stringify(job)], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || line === '') {
-        reject(new Error(`bench child ${job.kind} exited ${code}: ${stderr.slice(-2000)}`));
-        return;
-      }
-      resolve(JSON.parse(line));
-    });
-  });
+  const { done } = startNode([...nodeArgs, file, JSON.stringify(job)], env);
+  const { code, stdout, stderr } = await done;
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (code !== 0 || line === '')
+    throw new Error(`bench child ${job.kind} exited ${code}: ${stderr.slice(-2000)}`);
+  return JSON.parse(line);
 }

@@ -4,13 +4,13 @@
  * reference handler with the same settings, then imports each bundle in fresh node processes
  * and times the module initialisation.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { ESM_REQUIRE_BANNER } from '../../lib/infra/notifier-function.ts';
+import { startNode } from '../support/node-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const POLLER_ENTRY = join(ROOT, 'functions/poller/handler.ts');
@@ -97,30 +97,18 @@ export async function bundle(entry: string, dir: string, name: string): Promise<
 }
 
 /** Imports the bundle in a fresh node process; returns the time to import and its CPU, ms. */
-function importOnce(file: string): Promise<{ wallMs: number; cpuMs: number }> {
+async function importOnce(file: string): Promise<{ wallMs: number; cpuMs: number }> {
   const script = `const c0 = process.cpuUsage(); const t0 = performance.now();
 await import(${JSON.stringify(pathToFileURL(file).href)});
 const wall = performance.now() - t0; const c = process.cpuUsage(c0);
 console.log(JSON.stringify({ wallMs: wall, cpuMs: (c.user + c.system) / 1000 }));`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: 'us-east-1',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
-  });
+  const { code, stdout, stderr } = await startNode(['--input-type=module', '-e', script], {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  }).done;
+  if (code !== 0) throw new Error(`importing ${file} exited ${code}: ${stderr.slice(-2000)}`);
+  return JSON.parse(stdout);
 }
 
 const median = (values: readonly number[]) => {

@@ -2,9 +2,10 @@
  * The CLI as a child process that a test can kill at a moment of its choosing (runCliProcess
  * in harness.ts only waits for it to end).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CliRun } from './harness.ts';
+import { startNode } from './node-process.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/gleantap-notifier.js', import.meta.url));
 
@@ -16,21 +17,9 @@ export interface CliProcess {
 
 /** Starts `node bin/gleantap-notifier.js <args>` with only PATH, HOME and `env`. */
 export function startCliProcess(args: readonly string[], env: Readonly<Record<string, string>>): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startNode([CLI, ...args], {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...env,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const done = new Promise<CliRun>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
 }

@@ -2,8 +2,6 @@
  * A local stack plus the real adapters, for tests that drive the poll cycle in-process:
  * dynalite, the SNS stand-in and the Gleantap simulator on 127.0.0.1.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createAwsClients } from '../../lib/adapters.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
@@ -15,6 +13,8 @@ import type { GleantapSimulatorOptions } from '../../lib/local/gleantap-simulato
 import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import type { PollDependencies, PollOptions } from '../../lib/poll.ts';
 import type { Log } from '../../lib/ports.ts';
+import { startCliProcess } from './cli-process.ts';
+import type { NodeRun } from './node-process.ts';
 
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -106,39 +106,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
-export interface CliRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const CLI = fileURLToPath(new URL('../../bin/gleantap-notifier.js', import.meta.url));
+/** How a CLI child process ended, with everything it printed. */
+export type CliRun = NodeRun;
 
 /** Runs the CLI as a child process, exactly as an operator would (`node bin/gleantap-notifier.js`). */
-export function runCliProcess(
+export async function runCliProcess(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
   timeoutMs = 60_000,
 ): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  const { child, done } = startCliProcess(args, env);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+  }
 }
