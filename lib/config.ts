@@ -4,6 +4,19 @@
  * reported at once, each naming its setting.
  */
 import { DEFAULT_WATCHED_FIELDS } from './core/content-hash.ts';
+import {
+  checkAppId,
+  checkBaseUrl,
+  checkInteger,
+  checkWatchedField,
+  DEFAULT_GLEANTAP_BASE_URL,
+  type IntegerRange,
+  isLoopbackUrl,
+  LOOKBACK_DAYS,
+  PAGE_SIZE,
+} from './core/settings.ts';
+
+export { DEFAULT_GLEANTAP_BASE_URL } from './core/settings.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -40,20 +53,16 @@ export type ConfigResult =
   | { readonly ok: true; readonly config: NotifierConfig }
   | { readonly ok: false; readonly problems: readonly string[] };
 
-export const DEFAULT_GLEANTAP_BASE_URL = 'https://api.gleantap.com';
 /** The region assumed when every AWS endpoint is a local stand-in and none is set. */
 export const LOCAL_REGION = 'us-east-1';
 
-const LOOPBACK_ORIGIN = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
-
 /** True for an origin on this machine (127.0.0.0/8, localhost, [::1]). */
 export function isLoopback(origin: string): boolean {
-  return LOOPBACK_ORIGIN.test(origin);
+  return isLoopbackUrl(origin);
 }
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
-const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 
 function present(value: string | undefined): string | undefined {
@@ -61,7 +70,7 @@ function present(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-function parseUrl(name: string, raw: string, problems: string[], hostOnly: boolean): string | null {
+function parseUrl(name: string, raw: string, problems: string[]): string | null {
   let url: URL;
   try {
     url = new URL(raw);
@@ -73,34 +82,21 @@ function parseUrl(name: string, raw: string, problems: string[], hostOnly: boole
     problems.push(`${name} must use http or https, not ${url.protocol.replace(':', '')}.`);
     return null;
   }
-  if (hostOnly && (url.pathname !== '/' || url.search || url.hash)) {
-    problems.push(
-      `${name} must be scheme and host only (the client appends /v2/ExternalApi/getCustomers), not ${url.pathname}${url.search}.`,
-    );
-    return null;
-  }
   return url.origin;
 }
 
 function parseInteger(
   name: string,
   raw: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
+  range: IntegerRange,
   problems: string[],
 ): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) {
-    problems.push(`${name} must be a whole number from ${min} to ${max}.`);
-    return fallback;
-  }
-  const value = Number(raw);
-  if (value < min || value > max) {
-    problems.push(`${name} must be from ${min} to ${max}, not ${value}.`);
-    return fallback;
-  }
-  return value;
+  if (raw === undefined) return range.default;
+  const value = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  const problem = checkInteger(value, range);
+  if (problem === undefined && typeof value === 'number') return value;
+  problems.push(`${name} ${problem ?? 'is not a whole number'}.`);
+  return range.default;
 }
 
 function parseBoolean(name: string, raw: string | undefined, problems: string[]): boolean {
@@ -133,12 +129,20 @@ export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigRes
   const problems: string[] = [];
 
   const baseUrlRaw = present(env.GLEANTAP_BASE_URL);
-  const gleantapBaseUrl = baseUrlRaw
-    ? (parseUrl('GLEANTAP_BASE_URL', baseUrlRaw, problems, true) ?? '')
-    : DEFAULT_GLEANTAP_BASE_URL;
+  let gleantapBaseUrl = DEFAULT_GLEANTAP_BASE_URL;
+  if (baseUrlRaw) {
+    // Keys travel in headers: plain HTTP is refused unless the server is on this machine.
+    const problem = checkBaseUrl(baseUrlRaw);
+    if (problem === undefined) gleantapBaseUrl = new URL(baseUrlRaw).origin;
+    else problems.push(`GLEANTAP_BASE_URL ${problem}.`);
+  }
 
   const appIdsRaw = present(env.GLEANTAP_APP_IDS);
   const appIds = appIdsRaw ? parseList('GLEANTAP_APP_IDS', appIdsRaw, problems) : [];
+  for (const appId of appIds) {
+    const problem = checkAppId(appId);
+    if (problem !== undefined) problems.push(`GLEANTAP_APP_IDS ${problem}.`);
+  }
   if (needs.appIds && appIds.length === 0 && !appIdsRaw) {
     problems.push(
       'GLEANTAP_APP_IDS is missing: set it to a comma-separated list of Gleantap app ids (or pass --app-id).',
@@ -186,8 +190,8 @@ export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigRes
   const snsName = present(env.AWS_ENDPOINT_URL_SNS) ? 'AWS_ENDPOINT_URL_SNS' : 'AWS_ENDPOINT_URL';
   const dynamoRaw = present(env.AWS_ENDPOINT_URL_DYNAMODB) ?? anyRaw;
   const snsRaw = present(env.AWS_ENDPOINT_URL_SNS) ?? anyRaw;
-  const dynamodbEndpoint = dynamoRaw ? parseUrl(dynamoName, dynamoRaw, problems, false) : null;
-  const snsEndpoint = snsRaw ? parseUrl(snsName, snsRaw, problems, false) : null;
+  const dynamodbEndpoint = dynamoRaw ? parseUrl(dynamoName, dynamoRaw, problems) : null;
+  const snsEndpoint = snsRaw ? parseUrl(snsName, snsRaw, problems) : null;
   // Local stand-ins (dynalite, the SNS stand-in) ignore the region, so it may be left out there.
   const localOnly =
     dynamodbEndpoint !== null &&
@@ -202,30 +206,17 @@ export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigRes
   const lookbackDays = parseInteger(
     'NOTIFIER_LOOKBACK_DAYS',
     present(env.NOTIFIER_LOOKBACK_DAYS),
-    1,
-    0,
-    30,
+    LOOKBACK_DAYS,
     problems,
   );
-  const pageSize = parseInteger(
-    'NOTIFIER_PAGE_SIZE',
-    present(env.NOTIFIER_PAGE_SIZE),
-    1000,
-    1,
-    1000,
-    problems,
-  );
+  const pageSize = parseInteger('NOTIFIER_PAGE_SIZE', present(env.NOTIFIER_PAGE_SIZE), PAGE_SIZE, problems);
   const emitBaseline = parseBoolean('NOTIFIER_EMIT_BASELINE', present(env.NOTIFIER_EMIT_BASELINE), problems);
 
   const watchedRaw = present(env.NOTIFIER_WATCHED_FIELDS);
   const extra = watchedRaw ? parseList('NOTIFIER_WATCHED_FIELDS', watchedRaw, problems) : [];
   for (const field of extra) {
-    if (field === 'id')
-      problems.push('NOTIFIER_WATCHED_FIELDS cannot include id: it identifies the customer.');
-    else if (!FIELD_NAME.test(field))
-      problems.push(
-        `NOTIFIER_WATCHED_FIELDS has ${JSON.stringify(field.slice(0, 40))}, which is not a field name.`,
-      );
+    const problem = checkWatchedField(field);
+    if (problem !== undefined) problems.push(`NOTIFIER_WATCHED_FIELDS ${problem}.`);
   }
   const watchedFields = [...new Set([...DEFAULT_WATCHED_FIELDS, ...extra.filter((f) => f !== 'id')])];
 

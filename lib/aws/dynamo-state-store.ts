@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
 import * as z from 'zod/mini';
+import { EVENT_TYPES } from '../core/settings.ts';
 import type { EventType, JsonValue, MessageAttribute, OutboundMessage, Snapshot } from '../core/types.ts';
 import {
   type ArchiveQuery,
@@ -523,7 +524,6 @@ function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
   return { ...toSnapshotHead(item), fields: parseJsonAttribute(item, 'f', fieldsSchema) };
 }
 
-const EVENT_TYPES: readonly EventType[] = ['customer.created', 'customer.updated', 'customer.optout_changed'];
 const isEventType = (value: string | undefined): value is EventType =>
   EVENT_TYPES.some((type) => type === value);
 

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type ConfigNeeds, type Environment, loadConfig, type NotifierConfig } from '../config.ts';
-import type { EventType, OutboundMessage } from '../core/types.ts';
+import { EVENT_TYPES } from '../core/settings.ts';
+import type { OutboundMessage } from '../core/types.ts';
 import type { PollSummary } from '../poll.ts';
 import type { EventPublisher, Log, PollState, StateStore } from '../ports.ts';
 import { createStreamLog, isLogLevel, type LogLevel } from './stderr-log.ts';
@@ -52,8 +53,6 @@ AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, NOTIFIER_LOOKBACK_DAYS, NOTIFIE
 NOTIFIER_EMIT_BASELINE, NOTIFIER_WATCHED_FIELDS, NOTIFIER_LOG_LEVEL.
 Exit status: 0 done, 1 a poll failed or left a change unpublished, 2 bad usage or configuration.
 `;
-
-const EVENT_TYPES: readonly EventType[] = ['customer.created', 'customer.updated', 'customer.optout_changed'];
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 

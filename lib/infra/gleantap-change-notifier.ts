@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -19,51 +19,36 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { type ISchedule, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import {
+  type ISchedule,
+  Schedule,
+  type ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { type ITopic, type Subscription, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import {
+  type ITopic,
+  Subscription,
+  SubscriptionFilter,
+  SubscriptionProtocol,
+  Topic,
+} from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_KEY_SCHEMA } from '../aws/table-schema.ts';
+import { checkEventType } from '../core/settings.ts';
 import type { EventType } from '../core/types.ts';
 import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../metric-names.ts';
 import { NotifierFunction } from './notifier-function.ts';
+import { emailProblem, type NotifierSettings, resolveNotifierProps } from './private/notifier-settings.ts';
+import { propsError } from './private/validation-error.ts';
 
-/** Every event type the poller publishes, in the order the dashboard shows them. */
-export const EVENT_TYPES = [
-  'customer.created',
-  'customer.updated',
-  'customer.optout_changed',
-] as const satisfies readonly EventType[];
-
-/** Gleantap's public API host; the client appends the path. */
-export const DEFAULT_GLEANTAP_BASE_URL = 'https://api.gleantap.com';
-
-/** Gleantap's `getCustomers` returns at most this many members per page. */
-const MAX_PAGE_SIZE = 1000;
+export { DEFAULT_GLEANTAP_BASE_URL, EVENT_TYPES } from '../core/settings.ts';
 
 /** SNS rejects a filter policy whose value combinations exceed this. */
 const MAX_FILTER_POLICY_COMBINATIONS = 150;
-
-/** CloudWatch evaluates at most one day of periods per alarm. */
-const MAX_ALARM_EVALUATION = Duration.days(1);
-
-/** The variables the construct sets itself; a caller's `environment` may not override them. */
-const WIRED_ENVIRONMENT = [
-  'GLEANTAP_BASE_URL',
-  'GLEANTAP_APP_IDS',
-  'GLEANTAP_CREDENTIALS_SECRET_ARN',
-  'NOTIFIER_TABLE_NAME',
-  'EVENTS_TOPIC_ARN',
-  'NOTIFIER_LOOKBACK_DAYS',
-  'NOTIFIER_PAGE_SIZE',
-  'NOTIFIER_EMIT_BASELINE',
-  'NOTIFIER_WATCHED_FIELDS',
-  'POWERTOOLS_SERVICE_NAME',
-  'POWERTOOLS_METRICS_NAMESPACE',
-] as const;
 
 const POLLER_ENTRY = fileURLToPath(new URL('../../functions/poller/handler.ts', import.meta.url));
 
@@ -105,8 +90,8 @@ export interface GleantapChangeNotifierProps {
   readonly missedPollsBeforeAlarm?: number;
 
   /**
-   * Days subtracted from the last successful poll's start to form `updated_since`. Gleantap
-   * filters by date in an undocumented time zone, so at least one day is the safe choice.
+   * Days subtracted from the last successful poll's start to form `updated_since`, 1 to 30.
+   * Gleantap filters by date in an undocumented time zone, so at least one day is needed.
    *
    * @default 1
    */
@@ -135,10 +120,21 @@ export interface GleantapChangeNotifierProps {
   readonly gleantapBaseUrl?: string;
 
   /**
-   * Email addresses subscribed to opt-out events (`customer.optout_changed` only). Each
-   * recipient must confirm the subscription from the email AWS sends.
+   * Staff email addresses subscribed to the opt-out events (`customer.optout_changed`) of
+   * one app each, keyed by app id: the subscription filters on `app_id` as well as `type`, so
+   * each studio's staff see only their own members. List an address under several apps to
+   * give it each of them. Each recipient must confirm the subscription from the email AWS sends.
    *
    * @default - no email subscriptions; add some with `addAlertEmail`
+   */
+  readonly alertEmailsByApp?: Readonly<Record<string, readonly string[]>>;
+
+  /**
+   * Email addresses subscribed to opt-out events of the one app polled. Only valid with a
+   * single app id: with several, use `alertEmailsByApp` (an address that got every app's
+   * opt-outs would read other studios' members).
+   *
+   * @default - none
    */
   readonly alertEmails?: readonly string[];
 
@@ -296,7 +292,8 @@ export class GleantapChangeNotifier extends Construct {
 
   constructor(scope: Construct, id: string, props: GleantapChangeNotifierProps) {
     super(scope, id);
-    const settings = validateProps(props);
+    const { settings, problems } = resolveNotifierProps(props);
+    if (problems.length > 0) throw propsError(this, 'GleantapNotifierProps', problems);
     this.appIds = settings.appIds;
 
     const table = new TableV2(this, 'Table', {
@@ -468,8 +465,10 @@ export class GleantapChangeNotifier extends Construct {
     for (const address of props.alertEmails ?? []) {
       this.addAlertEmail(address);
     }
+    for (const [appId, addresses] of Object.entries(props.alertEmailsByApp ?? {})) {
+      for (const address of addresses) this.addAlertEmail(address, appId);
+    }
     for (const address of props.alarmEmails ?? []) {
-      validateEmail(address, 'alarmEmails');
       alarmTopic.addSubscription(new EmailSubscription(address));
     }
   }
@@ -517,23 +516,43 @@ export class GleantapChangeNotifier extends Construct {
   }
 
   /**
-   * Subscribes an email address to opt-out events (`customer.optout_changed`), which carry a
-   * short human-readable text for email. The recipient must confirm the subscription.
+   * Subscribes an email address to the opt-out events (`customer.optout_changed`) of one
+   * app, which carry a short human-readable text for email. The subscription filters on
+   * `app_id` as well as `type`. The recipient must confirm the subscription.
    *
+   * @param appId the app whose opt-outs the address receives; may be left out only when the
+   *   construct polls a single app
    * @returns the subscription
-   * @throws Error when the address is not an email address or is already subscribed.
+   * @throws ValidationError when the address is not an email address, the app is not one of
+   *   `appIds` (or is left out with several), or the address is already subscribed to it.
    */
-  public addAlertEmail(address: string): Subscription {
-    validateEmail(address, 'addAlertEmail');
-    // EmailSubscription names its subscription after the address, under the topic.
-    if (this.topic.node.tryFindChild(address) !== undefined) {
-      throw new Error(`addAlertEmail: ${address} is already subscribed`);
+  public addAlertEmail(address: string, appId?: string): Subscription {
+    const app = appId ?? (this.appIds.length === 1 ? this.appIds[0] : undefined);
+    const problem =
+      emailProblem(address) ??
+      (app === undefined
+        ? `name the app whose opt-outs ${address} receives: with several apps, one address must not read every studio's members`
+        : !this.appIds.includes(app)
+          ? `"${app}" is not one of the polled appIds`
+          : undefined);
+    if (problem !== undefined || app === undefined) {
+      throw propsError(this, 'GleantapNotifierAlertEmail', [`addAlertEmail: ${problem ?? 'no app'}`]);
     }
-    return this.topic.addSubscription(
-      new EmailSubscription(address, {
-        filterPolicy: { type: SubscriptionFilter.stringFilter({ allowlist: ['customer.optout_changed'] }) },
-      }),
-    );
+    const id = `AlertEmail-${constructIdPart(app)}-${address}`;
+    if (this.node.tryFindChild(id) !== undefined) {
+      throw propsError(this, 'GleantapNotifierAlertEmail', [
+        `addAlertEmail: ${address} is already subscribed to app ${app}`,
+      ]);
+    }
+    return new Subscription(this, id, {
+      topic: this.topic,
+      protocol: SubscriptionProtocol.EMAIL,
+      endpoint: address,
+      filterPolicy: {
+        type: SubscriptionFilter.stringFilter({ allowlist: ['customer.optout_changed'] }),
+        app_id: SubscriptionFilter.stringFilter({ allowlist: [app] }),
+      },
+    });
   }
 
   /** A metric the poller emits for one app, with the dimensions it emits it with. */
@@ -564,11 +583,9 @@ export class GleantapChangeNotifier extends Construct {
       policy[attribute] = SubscriptionFilter.stringFilter({ allowlist: unique });
     };
     for (const type of options.types ?? []) {
-      if (!(EVENT_TYPES as readonly string[]).includes(type)) {
-        throw new Error(
-          `addSubscriber: types contains unknown event type "${type}"; use ${EVENT_TYPES.join(', ')}`,
-        );
-      }
+      const problem = checkEventType(type);
+      if (problem !== undefined)
+        throw propsError(this, 'GleantapNotifierSubscriberTypes', [`addSubscriber: types ${problem}`]);
     }
     for (const appId of options.appIds ?? []) {
       if (!this.appIds.includes(appId)) {
@@ -586,7 +603,7 @@ export class GleantapChangeNotifier extends Construct {
     return policy;
   }
 
-  private createAlarms(settings: Settings): void {
+  private createAlarms(settings: NotifierSettings): void {
     for (const appId of settings.appIds) {
       const scope = new Construct(this, `Alarms-${constructIdPart(appId)}`);
       this.addAlarm(scope, 'PollFailed', {
@@ -653,7 +670,7 @@ export class GleantapChangeNotifier extends Construct {
     return alarm;
   }
 
-  private createDashboard(settings: Settings): Dashboard {
+  private createDashboard(settings: NotifierSettings): Dashboard {
     const perApp = (metricName: MetricName, statistic = 'Sum') =>
       settings.appIds.map((appId) => this.metric(metricName, appId, { statistic }).with({ label: appId }));
     const eventsByType = (
@@ -748,169 +765,4 @@ function sumOf(metrics: readonly Metric[], label: string): IMetric {
 /** Construct ids may not contain `/`; app ids are otherwise kept readable. */
 function constructIdPart(appId: string): string {
   return appId.replaceAll('/', '_');
-}
-
-interface Settings {
-  readonly appIds: readonly string[];
-  readonly scheduleExpression: ScheduleExpression;
-  readonly pollInterval: Duration;
-  readonly missedPolls: number;
-  readonly maxEventAge: Duration;
-  readonly timeout: Duration;
-  readonly lookbackDays: number;
-  readonly pageSize: number;
-  readonly baseUrl: string;
-}
-
-/**
- * Checks every prop and derives the settings the constructor uses.
- *
- * @throws Error naming the first invalid prop.
- */
-function validateProps(props: GleantapChangeNotifierProps): Settings {
-  const appIds = props.appIds;
-  if (!Array.isArray(appIds) || appIds.length === 0) {
-    throw new Error('appIds must list at least one Gleantap app id');
-  }
-  for (const appId of appIds) {
-    if (typeof appId !== 'string' || appId.trim() === '') {
-      throw new Error('appIds must not contain an empty app id');
-    }
-    if (appId.includes(',')) {
-      throw new Error(`appIds: "${appId}" contains a comma; app ids are passed comma-separated`);
-    }
-    if (appId !== appId.trim()) {
-      throw new Error(`appIds: "${appId}" has leading or trailing whitespace`);
-    }
-  }
-  const duplicate = appIds.find((appId, index) => appIds.indexOf(appId) !== index);
-  if (duplicate !== undefined) {
-    throw new Error(`appIds lists "${duplicate}" more than once`);
-  }
-
-  const schedule = props.schedule ?? Duration.minutes(5);
-  let scheduleExpression: ScheduleExpression;
-  let scheduleInterval: Duration | undefined;
-  if (schedule instanceof Duration) {
-    const minutes = schedule.toSeconds() / 60;
-    if (!Number.isInteger(minutes) || minutes < 1) {
-      throw new Error(
-        `schedule must be a whole number of minutes, at least one; got ${schedule.toHumanString()}`,
-      );
-    }
-    scheduleExpression = ScheduleExpression.rate(schedule);
-    scheduleInterval = schedule;
-  } else {
-    scheduleExpression = schedule;
-  }
-
-  const pollInterval = props.pollInterval ?? scheduleInterval;
-  if (pollInterval === undefined) {
-    throw new Error('pollInterval is required when schedule is a ScheduleExpression');
-  }
-  const pollMinutes = pollInterval.toSeconds() / 60;
-  if (!Number.isInteger(pollMinutes) || pollMinutes < 1) {
-    throw new Error(
-      `pollInterval must be a whole number of minutes, at least one; got ${pollInterval.toHumanString()}`,
-    );
-  }
-  const missedPolls = props.missedPollsBeforeAlarm ?? 3;
-  if (!Number.isInteger(missedPolls) || missedPolls < 1) {
-    throw new Error(`missedPollsBeforeAlarm must be a positive integer; got ${missedPolls}`);
-  }
-  if (missedPolls * pollInterval.toSeconds() > MAX_ALARM_EVALUATION.toSeconds()) {
-    throw new Error(
-      `missedPollsBeforeAlarm × pollInterval must not exceed one day (CloudWatch's evaluation limit); got ${missedPolls} × ${pollInterval.toHumanString()}`,
-    );
-  }
-
-  const timeout =
-    props.timeout ??
-    (scheduleInterval === undefined
-      ? Duration.minutes(4)
-      : Duration.seconds(Math.min(240, Math.floor(scheduleInterval.toSeconds() * 0.8))));
-  const timeoutSeconds = timeout.toSeconds();
-  if (timeoutSeconds < 10 || timeoutSeconds > 900) {
-    throw new Error(`timeout must be between 10 seconds and 15 minutes; got ${timeout.toHumanString()}`);
-  }
-  if (scheduleInterval !== undefined && timeoutSeconds >= scheduleInterval.toSeconds()) {
-    throw new Error(
-      `timeout (${timeout.toHumanString()}) must be shorter than the schedule interval (${scheduleInterval.toHumanString()})`,
-    );
-  }
-
-  const lookbackDays = props.lookbackDays ?? 1;
-  if (!Number.isInteger(lookbackDays) || lookbackDays < 0 || lookbackDays > 365) {
-    throw new Error(`lookbackDays must be an integer from 0 to 365; got ${lookbackDays}`);
-  }
-  const pageSize = props.pageSize ?? MAX_PAGE_SIZE;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-    throw new Error(`pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; got ${pageSize}`);
-  }
-
-  const baseUrl = props.gleantapBaseUrl ?? DEFAULT_GLEANTAP_BASE_URL;
-  if (!Token.isUnresolved(baseUrl)) validateBaseUrl(baseUrl);
-
-  if (props.reservedConcurrency !== undefined) {
-    if (!Number.isInteger(props.reservedConcurrency) || props.reservedConcurrency < 1) {
-      throw new Error(`reservedConcurrency must be a positive integer; got ${props.reservedConcurrency}`);
-    }
-  }
-  for (const field of props.watchedFields ?? []) {
-    if (field.trim() === '' || field.includes(',')) {
-      throw new Error(`watchedFields: "${field}" must be a non-empty field name without commas`);
-    }
-  }
-  for (const address of props.alertEmails ?? []) validateEmail(address, 'alertEmails');
-  for (const address of props.alarmEmails ?? []) validateEmail(address, 'alarmEmails');
-  if (props.environment !== undefined) {
-    const wired = WIRED_ENVIRONMENT.find((name) => name in (props.environment ?? {}));
-    if (wired !== undefined) {
-      throw new Error(`environment must not set ${wired}; the construct sets it from its props`);
-    }
-  }
-
-  return {
-    appIds,
-    scheduleExpression,
-    pollInterval,
-    missedPolls,
-    maxEventAge: Duration.seconds(
-      Math.min(
-        Duration.hours(1).toSeconds(),
-        Math.max(60, (scheduleInterval ?? Duration.hours(1)).toSeconds()),
-      ),
-    ),
-    timeout,
-    lookbackDays,
-    pageSize,
-    baseUrl,
-  };
-}
-
-function validateBaseUrl(value: string): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(
-      `gleantapBaseUrl must be an absolute URL such as ${DEFAULT_GLEANTAP_BASE_URL}; got "${value}"`,
-    );
-  }
-  // The keys travel in headers: plain HTTP would expose them.
-  if (url.protocol !== 'https:') {
-    throw new Error(`gleantapBaseUrl must use https; got "${value}"`);
-  }
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-    throw new Error(
-      `gleantapBaseUrl must be scheme and host only (the client appends the path); got "${value}"`,
-    );
-  }
-}
-
-function validateEmail(address: string, prop: string): void {
-  if (Token.isUnresolved(address)) return;
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) {
-    throw new Error(`${prop}: "${address}" is not an email address`);
-  }
 }

@@ -1,5 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import {
+  checkAppIds,
+  checkBaseUrl,
+  checkEmail,
+  checkLookbackDays,
+  checkPageSize,
+  checkWatchedFields,
+} from '../core/settings.ts';
 import type { NotifierStackProps } from './notifier-stack.ts';
 
 /**
@@ -12,7 +20,11 @@ export const CONTEXT_KEYS = {
   appIds: 'gleantap:appIds',
   /** Optional. ARN of an existing secret with the Gleantap keys; default: a new secret. */
   credentialsSecretArn: 'gleantap:credentialsSecretArn',
-  /** Optional. Emails that receive opt-out events: array or comma-separated. */
+  /**
+   * Optional. Staff emails that receive one app's opt-out events, as `app-id=email` entries
+   * (array or comma-separated), or a JSON object `{"app-id": ["email", ...]}`. A bare email
+   * is allowed only when one app is polled: each studio sees only its own members.
+   */
   alertEmails: 'gleantap:alertEmails',
   /** Optional. Emails that receive alarms: array or comma-separated. */
   alarmEmails: 'gleantap:alarmEmails',
@@ -20,7 +32,7 @@ export const CONTEXT_KEYS = {
   schedule: 'gleantap:schedule',
   /** Optional with a minutes schedule, required with an expression: expected minutes between polls. */
   pollIntervalMinutes: 'gleantap:pollIntervalMinutes',
-  /** Optional. Days of lookback for `updated_since` (default 1). */
+  /** Optional. Days of lookback for `updated_since`, 1 to 30 (default 1). */
   lookbackDays: 'gleantap:lookbackDays',
   /** Optional. Members per page, 1..1000 (default 1000). */
   pageSize: 'gleantap:pageSize',
@@ -50,14 +62,26 @@ export interface NotifierAppConfig {
   readonly props: NotifierStackProps;
 }
 
+const KNOWN_KEYS: readonly string[] = Object.values(CONTEXT_KEYS);
+
 /**
- * Reads and validates the app's context keys.
+ * Reads and validates the app's context keys, with the same rules (lib/core/settings.ts) the
+ * construct and the Lambda apply, so a value that synthesizes is a value the poller accepts.
  *
  * @param tryGetContext `app.node.tryGetContext`, or any lookup with the same contract
- * @throws ContextError listing every missing or invalid key at once
+ * @param contextKeys every context key given (`Object.keys(app.node.getAllContext())`): a
+ *   `gleantap:` key that is not one of {@link CONTEXT_KEYS} is a problem (a typo would
+ *   otherwise be ignored silently)
+ * @throws ContextError listing every missing, unknown or invalid key at once
  */
-export function stackPropsFromContext(tryGetContext: (key: string) => unknown): NotifierAppConfig {
+export function stackPropsFromContext(
+  tryGetContext: (key: string) => unknown,
+  contextKeys: Iterable<string> = [],
+): NotifierAppConfig {
   const problems: string[] = [];
+  for (const key of contextKeys) {
+    if (key.startsWith('gleantap:') && !KNOWN_KEYS.includes(key)) problems.push(unknownKeyProblem(key));
+  }
   const read = <T>(key: string, parse: (value: unknown) => T): T | undefined => {
     const value = tryGetContext(key);
     if (value === undefined || value === null || value === '') return undefined;
@@ -69,24 +93,33 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     }
   };
 
-  const appIds = read(CONTEXT_KEYS.appIds, parseList);
+  const appIds = read(CONTEXT_KEYS.appIds, (value) => checked(parseList(value), checkAppIds));
   if (appIds === undefined && !problems.some((p) => p.startsWith(CONTEXT_KEYS.appIds))) {
     problems.push(
       `${CONTEXT_KEYS.appIds} is required: the Gleantap app ids to poll, e.g. -c ${CONTEXT_KEYS.appIds}=app1,app2`,
     );
   }
   const credentialsSecretArn = read(CONTEXT_KEYS.credentialsSecretArn, parseString);
-  const alertEmails = read(CONTEXT_KEYS.alertEmails, parseList);
-  const alarmEmails = read(CONTEXT_KEYS.alarmEmails, parseList);
+  const alertEntries = read(CONTEXT_KEYS.alertEmails, parseAlertEmails);
+  const alarmEmails = read(CONTEXT_KEYS.alarmEmails, (value) => checked(parseList(value), checkEmails));
   const schedule = read(CONTEXT_KEYS.schedule, parseSchedule);
   const pollIntervalMinutes = read(CONTEXT_KEYS.pollIntervalMinutes, parsePositiveInteger);
-  const lookbackDays = read(CONTEXT_KEYS.lookbackDays, parseNonNegativeInteger);
-  const pageSize = read(CONTEXT_KEYS.pageSize, parsePositiveInteger);
-  const baseUrl = read(CONTEXT_KEYS.baseUrl, parseString);
+  const lookbackDays = read(CONTEXT_KEYS.lookbackDays, (value) =>
+    checkedOne(parseInteger(value), checkLookbackDays),
+  );
+  const pageSize = read(CONTEXT_KEYS.pageSize, (value) => checkedOne(parseInteger(value), checkPageSize));
+  const baseUrl = read(CONTEXT_KEYS.baseUrl, (value) => checkedOne(parseString(value), checkBaseUrl));
   const emitBaseline = read(CONTEXT_KEYS.emitBaseline, parseBoolean);
-  const watchedFields = read(CONTEXT_KEYS.watchedFields, parseList);
+  const watchedFields = read(CONTEXT_KEYS.watchedFields, (value) =>
+    checked(parseList(value), checkWatchedFields),
+  );
   const reservedConcurrency = read(CONTEXT_KEYS.reservedConcurrency, parsePositiveInteger);
   const stackName = read(CONTEXT_KEYS.stackName, parseString) ?? 'GleantapNotifier';
+
+  const alertEmailsByApp =
+    alertEntries === undefined || appIds === undefined
+      ? undefined
+      : groupAlertEmails(alertEntries, appIds, problems);
 
   if (problems.length > 0 || appIds === undefined) throw new ContextError(problems);
 
@@ -103,7 +136,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
         ...(baseUrl === undefined ? {} : { gleantapBaseUrl: baseUrl }),
         ...(emitBaseline === undefined ? {} : { emitBaseline }),
         ...(watchedFields === undefined ? {} : { watchedFields }),
-        ...(alertEmails === undefined ? {} : { alertEmails }),
+        ...(alertEmailsByApp === undefined ? {} : { alertEmailsByApp }),
         ...(alarmEmails === undefined ? {} : { alarmEmails }),
         ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }),
       },
@@ -140,10 +173,94 @@ function parsePositiveInteger(value: unknown): number {
   return number;
 }
 
-function parseNonNegativeInteger(value: unknown): number {
-  const number = parseInteger(value);
-  if (number < 0) throw new Error(`expected zero or more, got ${number}`);
-  return number;
+/** Throws the problems a settings check finds in a list, joined, or returns the list. */
+function checked<T>(list: T[], check: (values: readonly unknown[]) => string[]): T[] {
+  const problems = check(list);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return list;
+}
+
+/** Throws the problem a settings check finds in a value, or returns it. */
+function checkedOne<T>(value: T, check: (value: unknown) => string | undefined): T {
+  const problem = check(value);
+  if (problem !== undefined) throw new Error(problem);
+  return value;
+}
+
+function checkEmails(values: readonly unknown[]): string[] {
+  return values.map(checkEmail).filter((p): p is string => p !== undefined);
+}
+
+/** An alert email entry: for one app (`app-id=email`), or bare (only valid with one app). */
+interface AlertEmailEntry {
+  readonly appId: string | undefined;
+  readonly email: string;
+}
+
+/** `app=email` entries (array or comma-separated), or an object of app id to emails. */
+function parseAlertEmails(value: unknown): AlertEmailEntry[] {
+  const entries: AlertEmailEntry[] = [];
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const [appId, emails] of Object.entries(value)) {
+      for (const email of parseList(emails)) entries.push({ appId, email });
+    }
+  } else {
+    for (const item of parseList(value)) {
+      const at = item.indexOf('=');
+      entries.push(
+        at < 0
+          ? { appId: undefined, email: item }
+          : { appId: item.slice(0, at).trim(), email: item.slice(at + 1).trim() },
+      );
+    }
+  }
+  const problems = checkEmails(entries.map((entry) => entry.email));
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return entries;
+}
+
+function groupAlertEmails(
+  entries: readonly AlertEmailEntry[],
+  appIds: readonly string[],
+  problems: string[],
+): Record<string, string[]> {
+  const byApp: Record<string, string[]> = {};
+  for (const { appId, email } of entries) {
+    const app = appId ?? (appIds.length === 1 ? appIds[0] : undefined);
+    if (app === undefined) {
+      problems.push(
+        `${CONTEXT_KEYS.alertEmails}: ${email} names no app; with several apps write app-id=${email} (e.g. ${appIds[0]}=${email}), so each studio's staff see only its own members`,
+      );
+    } else if (!appIds.includes(app)) {
+      problems.push(
+        `${CONTEXT_KEYS.alertEmails}: ${app}=${email} names an app that is not in ${CONTEXT_KEYS.appIds}`,
+      );
+    } else {
+      byApp[app] = [...(byApp[app] ?? []), email];
+    }
+  }
+  return byApp;
+}
+
+function unknownKeyProblem(key: string): string {
+  const distances = KNOWN_KEYS.map((known) => editDistance(known.toLowerCase(), key.toLowerCase()));
+  const best = Math.min(...distances);
+  const near = best <= 3 ? KNOWN_KEYS.filter((_, index) => distances[index] === best) : [];
+  return `${key} is not a known context key${near.length > 0 ? ` (did you mean ${near.join(' or ')}?)` : ''}; the known keys are ${KNOWN_KEYS.join(', ')}`;
+}
+
+/** Levenshtein distance, for suggesting the key a typo meant. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function parseBoolean(value: unknown): boolean {

@@ -133,7 +133,7 @@ describe('bad configuration', () => {
         return t !== '' && !(/^\d+$/.test(t) && Number(t) >= min && Number(t) <= max);
       });
     const cases = fc.oneof(
-      notIn(0, 30).map((v) => ['NOTIFIER_LOOKBACK_DAYS', v] as const),
+      notIn(1, 30).map((v) => ['NOTIFIER_LOOKBACK_DAYS', v] as const),
       notIn(1, 1000).map((v) => ['NOTIFIER_PAGE_SIZE', v] as const),
       fc
         .string({ maxLength: 8 })

@@ -84,7 +84,7 @@ describe('GleantapChangeNotifier with two apps', () => {
   let template: Template;
 
   beforeAll(() => {
-    ({ stack, notifier } = newStack({ alertEmails: ['staff@example.com'] }));
+    ({ stack, notifier } = newStack({ alertEmailsByApp: { 'app-1': ['staff@example.com'] } }));
     template = Template.fromStack(stack);
   });
 
@@ -286,13 +286,18 @@ describe('GleantapChangeNotifier with two apps', () => {
     ]);
   });
 
-  it('subscribes alert emails to opt-out events only', () => {
-    template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email',
-      Endpoint: 'staff@example.com',
-      TopicArn: stack.resolve(notifier.topic.topicArn),
-      FilterPolicy: { type: ['customer.optout_changed'] },
-    });
+  it("subscribes an app's alert emails to that app's opt-out events only", () => {
+    const emails = resourcesOfType(template, 'AWS::SNS::Subscription')
+      .map(properties)
+      .filter((subscription) => subscription.Protocol === 'email');
+    expect(emails).toEqual([
+      {
+        Protocol: 'email',
+        Endpoint: 'staff@example.com',
+        TopicArn: stack.resolve(notifier.topic.topicArn),
+        FilterPolicy: { type: ['customer.optout_changed'], app_id: ['app-1'] },
+      },
+    ]);
   });
 
   it('runs the poller on Node 22, arm64, with reserved concurrency of apps + 1 and the wired environment', () => {
@@ -561,6 +566,13 @@ describe('props', () => {
     ['no app ids', { appIds: [] }, /appIds/],
     ['an empty app id', { appIds: ['a', ' '] }, /appIds/],
     ['an app id with a comma', { appIds: ['a,b'] }, /appIds/],
+    ['an app id with the key separator', { appIds: ['a#b'] }, /appIds.*"a#b"/],
+    ['a lookback over 30 days', { lookbackDays: 60 }, /lookbackDays must be from 1 to 30/],
+    ['a lookback of 0 days', { lookbackDays: 0 }, /lookbackDays/],
+    ['a watched field that is not a field name', { watchedFields: ['membership-tier'] }, /watchedFields/],
+    ['watching id', { watchedFields: ['id'] }, /watchedFields cannot include id/],
+    ['one alert email list for several apps', { alertEmails: ['staff@example.com'] }, /alertEmailsByApp/],
+    ['alert emails of an unknown app', { alertEmailsByApp: { other: ['s@example.com'] } }, /"other"/],
     ['a duplicate app id', { appIds: ['a', 'a'] }, /appIds.*"a"/],
     ['a schedule under a minute', { schedule: Duration.seconds(30) }, /schedule/],
     ['a schedule of fractional minutes', { schedule: Duration.seconds(90) }, /schedule/],
@@ -598,9 +610,25 @@ describe('props', () => {
     expect(() => newStack(props)).toThrow(message);
   });
 
-  it('rejects the same alert email twice', () => {
-    const { notifier } = newStack({ alertEmails: ['staff@example.com'] });
-    expect(() => notifier.addAlertEmail('staff@example.com')).toThrow(/already subscribed/);
+  it('rejects the same alert email twice for one app, and one without an app when there are several', () => {
+    const { notifier } = newStack({ alertEmailsByApp: { 'app-1': ['staff@example.com'] } });
+    expect(() => notifier.addAlertEmail('staff@example.com', 'app-1')).toThrow(/already subscribed/);
+    expect(() => notifier.addAlertEmail('staff@example.com')).toThrow(/name the app/);
+    expect(() => notifier.addAlertEmail('staff@example.com', 'app-2')).not.toThrow();
+  });
+
+  it('reports every invalid prop at once, with the construct path', () => {
+    let error: unknown;
+    try {
+      newStack({ lookbackDays: 60, pageSize: 5000, watchedFields: ['id'] });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(Error);
+    const message = error instanceof Error ? error.message : '';
+    expect(message).toMatch(/^Invalid props of Test\/Notifier:/);
+    expect(message).toMatch(/lookbackDays[\s\S]*pageSize[\s\S]*watchedFields/);
+    expect(error).toHaveProperty('constructPath', 'Test/Notifier');
   });
 });
 
@@ -608,7 +636,11 @@ describe('NotifierStack', () => {
   it('passes cdk-nag AwsSolutions with every acknowledged finding explained', () => {
     const app = newApp();
     const stack = new NotifierStack(app, 'Nag', {
-      notifier: { appIds: ['a', 'b'], alertEmails: ['staff@example.com'], alarmEmails: ['ops@example.com'] },
+      notifier: {
+        appIds: ['a', 'b'],
+        alertEmailsByApp: { a: ['staff@example.com'] },
+        alarmEmails: ['ops@example.com'],
+      },
     });
     const queue = new Queue(stack, 'Downstream', {
       enforceSSL: true,

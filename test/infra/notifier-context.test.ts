@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEYS, ContextError, stackPropsFromContext } from '../../lib/infra/notifier-context.ts';
 
 function fromContext(context: Record<string, unknown>) {
-  return stackPropsFromContext((key) => context[key]);
+  return stackPropsFromContext((key) => context[key], Object.keys(context));
 }
 
 function problemsOf(context: Record<string, unknown>): readonly string[] {
@@ -21,7 +21,7 @@ describe('stackPropsFromContext', () => {
   it('reads comma-separated strings as -c gives them', () => {
     const config = fromContext({
       'gleantap:appIds': ' app-1, app-2 ,',
-      'gleantap:alertEmails': 'a@example.com,b@example.com',
+      'gleantap:alertEmails': 'app-1=a@example.com, app-2=b@example.com,app-1=c@example.com',
       'gleantap:alarmEmails': 'ops@example.com',
       'gleantap:schedule': '10',
       'gleantap:lookbackDays': '2',
@@ -42,7 +42,7 @@ describe('stackPropsFromContext', () => {
     expect(schedule instanceof Duration && schedule.toMinutes()).toBe(10);
     expect(notifier).toEqual({
       appIds: ['app-1', 'app-2'],
-      alertEmails: ['a@example.com', 'b@example.com'],
+      alertEmailsByApp: { 'app-1': ['a@example.com', 'c@example.com'], 'app-2': ['b@example.com'] },
       alarmEmails: ['ops@example.com'],
       lookbackDays: 2,
       pageSize: 500,
@@ -110,5 +110,53 @@ describe('stackPropsFromContext', () => {
     expect(() => fromContext({ 'gleantap:schedule': 'x' })).toThrow(
       /gleantap:appIds[\s\S]*gleantap:schedule/,
     );
+  });
+
+  it('rejects an unknown gleantap: key, suggesting the known one and listing them all', () => {
+    const problems = problemsOf({ 'gleantap:appIds': 'a', 'gleantap:alertEmail': 'x@example.com' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^gleantap:alertEmail is not a known context key \(did you mean gleantap:alertEmails\?\)/,
+    );
+    for (const key of Object.values(CONTEXT_KEYS)) expect(problems[0]).toContain(key);
+    // Other namespaces (CDK feature flags) are not ours to judge.
+    expect(() =>
+      fromContext({ 'gleantap:appIds': 'a', '@aws-cdk/core:newStyleStackSynthesis': true }),
+    ).not.toThrow();
+  });
+
+  it('applies the runtime rules, naming the context key: lookback, page size, base URL, fields, app ids', () => {
+    const problems = problemsOf({
+      'gleantap:appIds': 'a#1,b',
+      'gleantap:lookbackDays': '60',
+      'gleantap:pageSize': '1001',
+      'gleantap:baseUrl': 'http://api.gleantap.com',
+      'gleantap:watchedFields': 'membership-tier,id',
+      'gleantap:alarmEmails': 'ops',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^gleantap:appIds: .*"a#1"/),
+      expect.stringMatching(/^gleantap:alarmEmails: /),
+      expect.stringMatching(/^gleantap:lookbackDays: must be from 1 to 30, not 60/),
+      expect.stringMatching(/^gleantap:pageSize: must be from 1 to 1000/),
+      expect.stringMatching(/^gleantap:baseUrl: must use https/),
+      expect.stringMatching(/^gleantap:watchedFields: .*membership-tier.*cannot include id/),
+    ]);
+  });
+
+  it('keeps alert emails per app: a bare address needs a single app', () => {
+    expect(
+      fromContext({ 'gleantap:appIds': 'a', 'gleantap:alertEmails': 's@example.com' }).props.notifier,
+    ).toMatchObject({ alertEmailsByApp: { a: ['s@example.com'] } });
+    expect(
+      fromContext({ 'gleantap:appIds': 'a,b', 'gleantap:alertEmails': { b: ['s@example.com'] } }).props
+        .notifier,
+    ).toMatchObject({ alertEmailsByApp: { b: ['s@example.com'] } });
+    expect(problemsOf({ 'gleantap:appIds': 'a,b', 'gleantap:alertEmails': 's@example.com' })).toEqual([
+      expect.stringMatching(/^gleantap:alertEmails: s@example.com names no app; .*a=s@example.com/),
+    ]);
+    expect(problemsOf({ 'gleantap:appIds': 'a,b', 'gleantap:alertEmails': 'c=s@example.com' })).toEqual([
+      expect.stringMatching(/^gleantap:alertEmails: c=s@example.com names an app that is not in/),
+    ]);
   });
 });
