@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
 import * as z from 'zod/mini';
+import { formatSequence } from '../core/events.ts';
 import { EVENT_TYPES } from '../core/settings.ts';
 import type { EventType, JsonValue, MessageAttribute, OutboundMessage, Snapshot } from '../core/types.ts';
 import {
@@ -383,7 +384,7 @@ export class DynamoStateStore implements StateStore {
             id: { S: m.id },
             type: { S: m.type },
             c: { S: m.customerId },
-            seq: { N: String(m.sequence) },
+            seq: { N: String(Number(m.sequence)) },
             msg: { S: m.message },
             attrs: { S: JSON.stringify(m.attributes) },
             event: { S: JSON.stringify(m.event) },
@@ -540,7 +541,7 @@ function toArchivedMessage(item: Record<string, AttributeValue>): OutboundMessag
     id,
     type,
     customerId,
-    sequence: Number(item.seq?.N ?? '0'),
+    sequence: formatSequence(Number(item.seq?.N ?? '0')),
     message,
     attributes,
     event: parseJsonAttribute(item, 'event', eventSchema),

@@ -95,9 +95,11 @@ function envelope(type: EventType, description: string, sequence: JsonObject, da
 }
 
 const SEQUENCE: JsonObject = {
-  type: 'integer',
-  minimum: 1,
-  description: "The customer's version after this change; +1 per committed change.",
+  type: 'string',
+  pattern: '^[0-9]{12}$',
+  not: { const: '000000000000' },
+  description:
+    "The customer's version after this change as a 12-digit zero-padded decimal string (the CloudEvents sequence extension: string order is change order); +1 per published change.",
 };
 
 const UPDATED_DATA_PROPERTIES: JsonObject = {
@@ -127,7 +129,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, JsonObject>> = {
   'customer.created': envelope(
     'customer.created',
     'A customer this app has not seen before (after the baseline scan).',
-    { ...SEQUENCE, const: 1 },
+    SEQUENCE,
     {
       type: 'object',
       required: ['app_id', 'customer', 'changed_fields'],

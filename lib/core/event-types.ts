@@ -29,11 +29,13 @@ export type CloudEventEnvelope<T extends EventType, D> = {
   readonly datacontenttype: 'application/json';
   readonly dataschema: (typeof DATA_SCHEMAS)[T];
   /**
-   * The customer's version after this change: 1 on creation, +1 per committed change. The
-   * `customer.updated` and `customer.optout_changed` events of one change share it. SNS does
-   * not keep order: drop an event whose sequence is not above the last one you applied.
+   * The customer's version after this change as a 12-digit zero-padded decimal string
+   * (`"000000000001"` on creation, +1 per published change), the CloudEvents sequence
+   * extension: string order is change order. The `customer.updated` and
+   * `customer.optout_changed` events of one change share it. SNS does not keep order: drop
+   * an event whose sequence is not above the last one you applied for its source and subject.
    */
-  readonly sequence: number;
+  readonly sequence: string;
   readonly data: D;
 };
 

@@ -30,6 +30,23 @@ export const MAX_EMAIL_TEXT_BYTES = 4096;
 /** SNS requires a `Subject` shorter than 100 characters. */
 export const MAX_SUBJECT_LENGTH = 99;
 
+/** Digits of an event's `sequence`: a customer would need 10^12 changes to outgrow them. */
+export const SEQUENCE_DIGITS = 12;
+
+/**
+ * A customer version as the event's `sequence`: a {@link SEQUENCE_DIGITS}-digit zero-padded
+ * decimal string, so string order is numeric order (the CloudEvents sequence extension
+ * defines `sequence` as a lexicographically ordered String).
+ *
+ * @throws RangeError when `version` is not a whole number from 1 to 10^12 − 1.
+ */
+export function formatSequence(version: number): string {
+  const text = String(version);
+  if (!Number.isSafeInteger(version) || version < 1 || text.length > SEQUENCE_DIGITS)
+    throw new RangeError(`A sequence is a version from 1 to ${'9'.repeat(SEQUENCE_DIGITS)}, not ${text}.`);
+  return text.padStart(SEQUENCE_DIGITS, '0');
+}
+
 /** What identifies one event of one change. */
 export interface EventIdInput {
   readonly appId: string;
@@ -45,7 +62,8 @@ export interface EventIdInput {
    * The new version (the event's `sequence`). Without it, a customer who goes A → B → A → B
    * would get the same id for both A → B changes and a subscriber dropping duplicates by id
    * would lose the second one. A repeated detection of one change is diffed against the same
-   * snapshot, so it still gets the same id.
+   * snapshot, so it still gets the same id. The number, not the string the event carries:
+   * ids of a change detected before the sequence became a string stay the same after it.
    */
   readonly sequence: number;
 }
@@ -84,9 +102,10 @@ export interface BuildContext {
 /**
  * The SNS messages for one change: none for `unchanged`; one `customer.created` for
  * `created`; for `updated` one `customer.updated` followed by one `customer.optout_changed`
- * per channel whose flag changed, all with `sequence` = `next.version`.
+ * per channel whose flag changed, all with `sequence` = `formatSequence(next.version)`.
  *
- * @throws Error when `ctx.appId` is empty (or holds a lone surrogate) or `ctx.detectedAt` is not an ISO 8601 UTC instant.
+ * @throws Error when `ctx.appId` is empty (or holds a lone surrogate) or `ctx.detectedAt` is not an ISO 8601 UTC instant;
+ *   RangeError when `next.version` is not a valid sequence (see {@link formatSequence}).
  */
 export function buildMessages(change: Change, ctx: BuildContext): OutboundMessage[] {
   if (change.kind === 'unchanged') return [];
@@ -125,7 +144,7 @@ export function buildMessages(change: Change, ctx: BuildContext): OutboundMessag
     time,
     datacontenttype: 'application/json',
     dataschema: DATA_SCHEMAS[type],
-    sequence: next.version,
+    sequence: formatSequence(next.version),
     data,
   });
 

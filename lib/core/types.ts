@@ -39,6 +39,8 @@ export interface Rejection {
   readonly code: string;
   /** One sentence naming the field and the problem, never the field's value. */
   readonly reason: string;
+  /** The record's id, when it was read before the problem was found (ids are not PII). */
+  readonly customerId?: string;
 }
 
 export type ParseResult =
@@ -111,7 +113,8 @@ export interface OutboundMessage {
   readonly id: string;
   readonly type: EventType;
   readonly customerId: string;
-  readonly sequence: number;
+  /** The event's `sequence` (12-digit string). */
+  readonly sequence: string;
   /** The SNS `Message`: the CloudEvent JSON, or for opt-outs the MessageStructure=json body. */
   readonly message: string;
   readonly messageStructure?: 'json';

@@ -39,7 +39,7 @@ function message(
     id,
     type,
     customerId,
-    sequence: 2,
+    sequence: '000000000002',
     message: JSON.stringify({ id, type, time }),
     attributes: { type: { DataType: 'String', StringValue: type } },
     event: { id, type, time },

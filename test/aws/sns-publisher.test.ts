@@ -11,7 +11,7 @@ function message(id: string, bytes = 100): OutboundMessage {
     id,
     type: 'customer.updated',
     customerId: id,
-    sequence: 2,
+    sequence: '000000000002',
     message: body,
     attributes: {
       type: { DataType: 'String', StringValue: 'customer.updated' },

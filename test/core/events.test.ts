@@ -8,6 +8,7 @@ import {
   DATA_SCHEMAS,
   type EventIdInput,
   eventId,
+  formatSequence,
   type GleantapNotifierEvent,
   MAX_EMAIL_TEXT_BYTES,
   optoutEmailSubject,
@@ -75,7 +76,7 @@ describe('buildMessages', () => {
       time: '2024-03-02T08:30:00.000Z',
       datacontenttype: 'application/json',
       dataschema: 'urn:gleantap-notifier:schema:customer.created:v1',
-      sequence: 1,
+      sequence: '000000000001',
       data: { app_id: 'studio-1', customer: jane, changed_fields: [...W].sort() },
     });
     expect(event.data).not.toHaveProperty('previous');
@@ -83,7 +84,7 @@ describe('buildMessages', () => {
       id: event.id,
       type: 'customer.created',
       customerId: '7',
-      sequence: 1,
+      sequence: '000000000001',
       message: JSON.stringify(event),
       attributes: {
         type: { DataType: 'String', StringValue: 'customer.created' },
@@ -96,12 +97,45 @@ describe('buildMessages', () => {
     expect(message).not.toHaveProperty('messageStructure');
   });
 
-  it('writes sequence as a JSON integer and keeps null email/phone keys', () => {
+  it('writes sequence as a 12-digit string and keeps null email/phone keys', () => {
     const bare = parsed({ id: '9' });
     const [message] = buildMessages(diffCustomer(undefined, bare, W), ctx);
-    expect(message?.message).toContain('"sequence":1,');
+    expect(message?.message).toContain('"sequence":"000000000001",');
     expect(message?.message).toContain('"email":null');
     expect(message?.message).toContain('"phone":null');
+  });
+
+  it.each([
+    [1, '000000000001'],
+    [42, '000000000042'],
+    [999_999_999_999, '999999999999'],
+  ])('formats version %d as the sequence %s', (version, sequence) => {
+    expect(formatSequence(version)).toBe(sequence);
+  });
+
+  it.each([0, -1, 1.5, 1e12, Number.NaN])('refuses version %d as a sequence', (version) => {
+    expect(() => formatSequence(version)).toThrow(RangeError);
+  });
+
+  it('law: string order of sequences is numeric order of versions', () => {
+    const version = fc.integer({ min: 1, max: 999_999_999_999 });
+    fc.assert(
+      fc.property(version, version, (a, b) => {
+        expect(formatSequence(a) < formatSequence(b)).toBe(a < b);
+      }),
+      { seed: 11, numRuns: 500 },
+    );
+  });
+
+  it('keeps the ids the integer sequence gave (a change in flight across the upgrade keeps its id)', () => {
+    // Ids printed by the code before `sequence` became a string, for version 41 -> 42.
+    const before = parsed({ id: 7, firstname: 'Jane', email: 'j@x', email_optout: 0, sms_optout: 0 });
+    const after = parsed({ ...before, email_optout: 1 });
+    const messages = buildMessages(diffCustomer(snapshotOf(before, 41), after, W), ctx);
+    expect(messages.map((m) => [m.id, m.sequence])).toEqual([
+      ['12dfb11d-1efa-8443-ac7c-2e5253570531', '000000000042'],
+      ['d9e8d914-23b1-8355-a19f-0ddcbdc0bd3d', '000000000042'],
+    ]);
   });
 
   it('builds one customer.updated and one customer.optout_changed per channel, sharing the sequence', () => {
@@ -112,7 +146,7 @@ describe('buildMessages', () => {
       ['customer.optout_changed', 'sms'],
     ]);
     const events = messages.map(eventOf);
-    expect(new Set(events.map((e) => e.sequence))).toEqual(new Set([5]));
+    expect(new Set(events.map((e) => e.sequence))).toEqual(new Set(['000000000005']));
     expect(new Set(messages.map((m) => m.id)).size).toBe(3);
     for (const [i, event] of events.entries()) {
       expect(event.data.changed_fields).toEqual(['email', 'email_optout', 'sms_optout']);

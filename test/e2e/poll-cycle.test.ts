@@ -74,7 +74,7 @@ describe('poll cycle against dynalite, the SNS stand-in and the Gleantap simulat
       last_location: before?.last_location,
       lastname: before?.lastname,
     });
-    expect(updateA?.sequence).toBe(2);
+    expect(updateA?.sequence).toBe('000000000002');
     const channels = events
       .filter((e) => e.type === 'customer.optout_changed')
       .map((e) => (e.type === 'customer.optout_changed' ? e.data.channel : ''));
@@ -95,7 +95,7 @@ describe('poll cycle against dynalite, the SNS stand-in and the Gleantap simulat
     app.update(a, { last_location: 'Second Street 2' });
     await pollApp(h.deps(), h.options(APP));
     const again = h.events().filter((e) => e.subject === a);
-    expect(again.map((e) => e.sequence)).toEqual([2, 3]);
+    expect(again.map((e) => e.sequence)).toEqual(['000000000002', '000000000003']);
     const state = await h.store.getPollState(APP);
     expect(state?.watermark).not.toBeNull();
     expect(state?.checkpoint).toBeNull();
@@ -106,7 +106,9 @@ describe('poll cycle against dynalite, the SNS stand-in and the Gleantap simulat
     const summary = await pollApp(h.deps(), h.options(APP, { emitBaseline: true }));
     expect(summary).toMatchObject({ mode: 'baseline', created: 250, published: 250 });
     expect(new Set(h.events().map((e) => e.id)).size).toBe(250);
-    expect(h.events().every((e) => e.type === 'customer.created' && e.sequence === 1)).toBe(true);
+    expect(h.events().every((e) => e.type === 'customer.created' && e.sequence === '000000000001')).toBe(
+      true,
+    );
   });
 
   it('two polls at once never double an event', async () => {

@@ -15,6 +15,7 @@ import {
 } from '../../lib/core/content-hash.ts';
 import { parseCustomer } from '../../lib/core/customer.ts';
 import type { GleantapNotifierEvent } from '../../lib/core/event-types.ts';
+import { formatSequence } from '../../lib/core/events.ts';
 import type { Customer, JsonValue } from '../../lib/core/types.ts';
 import type {
   FaultHandle,
@@ -231,7 +232,8 @@ export async function verify(
         channelOf(e) === want.channel &&
         canonicalJson(e.data.customer) === canonicalJson(JSON.parse(JSON.stringify(want.customer))) &&
         JSON.stringify(e.data.changed_fields) === JSON.stringify(want.changedFields) &&
-        e.sequence === version &&
+        version !== undefined &&
+        e.sequence === formatSequence(version) &&
         (e.type !== 'customer.optout_changed' || e.data.opted_out === want.optedOut),
     );
     if (found === undefined) {

@@ -28,6 +28,7 @@ import { createGleantapClient, type GleantapClient } from '../../lib/gleantap/cl
 import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import type { PollDependencies } from '../../lib/poll.ts';
 import type { Log } from '../../lib/ports.ts';
+import { assertPublishedContract } from './event-contract.ts';
 import { silentLog } from './harness.ts';
 
 /** Which DynamoDB calls a throttle may hit. */
@@ -248,7 +249,9 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
       dynamodb.destroy();
       side.destroy();
       snsClient.destroy();
+      const published = stack.sns.messages();
       await stack.close();
+      assertPublishedContract(published);
     },
   };
 }

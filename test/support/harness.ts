@@ -14,6 +14,7 @@ import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/l
 import type { PollDependencies, PollOptions } from '../../lib/poll.ts';
 import type { Log } from '../../lib/ports.ts';
 import { startCliProcess } from './cli-process.ts';
+import { assertPublishedContract, cloudEventText, contractProblems } from './event-contract.ts';
 import type { NodeRun } from './node-process.ts';
 
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -44,21 +45,15 @@ export interface HarnessOptions {
   readonly client?: Partial<GleantapClientOptions>;
 }
 
-/** Parses an SNS message body into the CloudEvent it carries. */
+/**
+ * Parses an SNS message body into the CloudEvent it carries.
+ * @throws Error when the event breaks the contract (cloudevents SDK strict, our schemas).
+ */
 export function eventOf(message: string, structure?: string): GleantapNotifierEvent {
-  const body: unknown = JSON.parse(message);
-  if (structure === 'json') {
-    if (
-      typeof body !== 'object' ||
-      body === null ||
-      !('default' in body) ||
-      typeof body.default !== 'string'
-    ) {
-      throw new Error('MessageStructure=json message without a default');
-    }
-    return JSON.parse(body.default);
-  }
-  return JSON.parse(message);
+  const event = JSON.parse(cloudEventText(message, structure));
+  const problems = contractProblems(event);
+  if (problems.length > 0) throw new Error(`A published event breaks the contract: ${problems.join('; ')}`);
+  return event;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -101,7 +96,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await source.close();
       aws.destroy();
+      const published = stack.sns.messages();
       await stack.close();
+      assertPublishedContract(published);
     },
   };
 }
