@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Fixed fast-check seed for every property (FC_SEED=n to draw another).
+    setupFiles: ['test/support/fixed-seeds.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

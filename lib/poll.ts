@@ -458,7 +458,15 @@ class ScanRun {
         appId,
         offset: page.offset,
         invalid: page.rejections.length,
-        reasons: page.rejections.slice(0, 5).map((r) => `#${page.offset + r.index}: ${r.reason}`),
+        reasons: page.rejections
+          .slice(0, 5)
+          .map(
+            (r) =>
+              `#${page.offset + r.index}${r.customerId === undefined ? '' : ` (id ${r.customerId})`}: ${r.reason}`,
+          ),
+        customerIds: page.rejections
+          .flatMap((r) => (r.customerId === undefined ? [] : [r.customerId]))
+          .slice(0, 20),
       });
     }
 

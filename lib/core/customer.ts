@@ -21,12 +21,34 @@
  * - Unknown extra fields are kept under their own keys, deep-copied, if they are JSON values;
  *   a non-JSON value (function, bigint, NaN, a cycle, a class instance) is `bad_field`.
  *   A key whose value is `undefined` counts as absent.
+ * - Limits on extra fields (`too_large`): nesting deeper than {@link MAX_EXTRA_DEPTH} levels,
+ *   or more than {@link MAX_EXTRAS_SIZE} characters over all extra fields of the record
+ *   (see {@link MAX_EXTRAS_SIZE} for what is counted). Such a record could not travel in an
+ *   SNS message anyway, and a deep one overflows the stack of every later JSON walk
+ *   (hashing, building events): it is rejected here, where one bad record costs one record.
+ * - A rejection after the id was read carries `customerId`, so it can be logged by id.
  */
 import { canonicalInstantText, formatInstant, parseInstant } from './instant.ts';
 import type { Customer, JsonValue, OptoutFlag, ParseResult, Rejection } from './types.ts';
 
 /** Longest accepted string id; longer ones are `bad_id` (a DynamoDB key must stay small). */
 export const MAX_ID_LENGTH = 256;
+
+/**
+ * Deepest accepted nesting of an extra field: the field's own value is level 1, each array
+ * or object inside adds one. Real Gleantap extras (`fulldata` visits, purchases) nest 2-3
+ * levels; 4,000 levels overflowed the stack of JSON.stringify while building events.
+ */
+export const MAX_EXTRA_DEPTH = 32;
+
+/**
+ * Largest accepted size of a record's extra fields together, counted as the UTF-16 length of
+ * every key and string plus 2 per key and string, 24 per number and 5 per other value or
+ * container: a cheap bound close to the JSON text's length. 128 Ki: with the documented
+ * fields the record still fits an SNS message (256 KiB), also inside an opt-out message
+ * where the event travels as an escaped string.
+ */
+export const MAX_EXTRAS_SIZE = 128 * 1024;
 
 /** The member fields Gleantap documents, in documented order. */
 export const DOCUMENTED_FIELDS = [
@@ -49,19 +71,30 @@ class RejectionError {
   constructor(readonly rejection: Rejected) {}
 }
 
+/** Too deep or too large: stops the copy of an extra field at once. */
+class LimitError {
+  constructor(readonly reason: string) {}
+}
+
 function reject(code: string, reason: string): never {
   throw new RejectionError({ code, reason });
 }
 
 /**
  * Parses one member record. Total: returns `{ ok: false, rejection }` for every input it
- * cannot accept (codes `not_an_object`, `missing_id`, `bad_id`, `bad_field`) and never throws.
+ * cannot accept (codes `not_an_object`, `missing_id`, `bad_id`, `bad_field`, `too_large`)
+ * and never throws.
  */
 export function parseCustomer(value: unknown): ParseResult {
+  const read: { id?: string } = {};
   try {
-    return { ok: true, customer: parseOrThrow(value) };
+    return { ok: true, customer: parseOrThrow(value, read) };
   } catch (error) {
-    if (error instanceof RejectionError) return { ok: false, rejection: error.rejection };
+    if (error instanceof RejectionError)
+      return {
+        ok: false,
+        rejection: read.id === undefined ? error.rejection : { ...error.rejection, customerId: read.id },
+      };
     // Only exotic inputs get here (a throwing getter, a revoked proxy): never JSON.parse output.
     return {
       ok: false,
@@ -70,15 +103,24 @@ export function parseCustomer(value: unknown): ParseResult {
   }
 }
 
-function parseOrThrow(value: unknown): Customer {
+function parseOrThrow(value: unknown, read: { id?: string }): Customer {
   if (!isPlainObject(value)) reject('not_an_object', 'the record is not a JSON object');
   const id = parseId(value.id);
+  read.id = id;
   const extras: [string, JsonValue][] = [];
+  const budget = { size: MAX_EXTRAS_SIZE };
   for (const key of Object.keys(value)) {
     if (DOCUMENTED.has(key)) continue;
     const extra = value[key];
     if (extra === undefined) continue;
-    const copy = toJsonValue(extra, new Set());
+    budget.size -= key.length + 2;
+    let copy: JsonValue | undefined;
+    try {
+      copy = toJsonValue(extra, new Set(), 1, budget);
+    } catch (error) {
+      if (error instanceof LimitError) reject('too_large', `field ${describeKey(key)} ${error.reason}`);
+      throw error;
+    }
     if (copy === undefined) reject('bad_field', `field ${describeKey(key)} is not a JSON value`);
     extras.push([key, copy]);
   }
@@ -190,19 +232,47 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** A deep copy of `value` if it is a JSON value (no cycles, finite numbers, plain objects), else undefined. */
-function toJsonValue(value: unknown, ancestors: Set<object>): JsonValue | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+/** Takes `cost` from the budget of a record's extras; throws LimitError when it runs out. */
+function spend(budget: { size: number }, cost: number): void {
+  budget.size -= cost;
+  if (budget.size < 0)
+    throw new LimitError(`makes the extra fields larger than ${MAX_EXTRAS_SIZE} characters`);
+}
+
+/**
+ * A deep copy of `value` if it is a JSON value (no cycles, finite numbers, plain objects), else
+ * undefined. Throws LimitError past {@link MAX_EXTRA_DEPTH} levels or the size budget; the depth
+ * check comes first, so the recursion never goes deeper than the limit.
+ */
+function toJsonValue(
+  value: unknown,
+  ancestors: Set<object>,
+  depth: number,
+  budget: { size: number },
+): JsonValue | undefined {
+  if (typeof value === 'string') {
+    spend(budget, value.length + 2);
+    return value;
+  }
+  if (value === null || typeof value === 'boolean') {
+    spend(budget, 5);
+    return value;
+  }
   // -0 becomes 0: JSON writes both as 0, so the copy equals what subscribers receive.
-  if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : undefined;
+  if (typeof value === 'number') {
+    spend(budget, 24);
+    return Number.isFinite(value) ? value + 0 : undefined;
+  }
   if (typeof value !== 'object') return undefined;
+  if (depth > MAX_EXTRA_DEPTH) throw new LimitError(`is nested deeper than ${MAX_EXTRA_DEPTH} levels`);
+  spend(budget, 5);
   if (ancestors.has(value)) return undefined;
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
       const items: JsonValue[] = [];
       for (let i = 0; i < value.length; i += 1) {
-        const item = toJsonValue(value[i], ancestors);
+        const item = toJsonValue(value[i], ancestors, depth + 1, budget);
         if (item === undefined) return undefined;
         items.push(item);
       }
@@ -214,7 +284,8 @@ function toJsonValue(value: unknown, ancestors: Set<object>): JsonValue | undefi
       const item = value[key];
       // JSON.stringify drops undefined members too; keep the copy equal to what would be sent.
       if (item === undefined) continue;
-      const copy = toJsonValue(item, ancestors);
+      spend(budget, key.length + 2);
+      const copy = toJsonValue(item, ancestors, depth + 1, budget);
       if (copy === undefined) return undefined;
       entries.push([key, copy]);
     }

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_ID_LENGTH, parseCustomer, parseMembersPage } from '../../lib/core/customer.ts';
+import {
+  MAX_EXTRA_DEPTH,
+  MAX_EXTRAS_SIZE,
+  MAX_ID_LENGTH,
+  parseCustomer,
+  parseMembersPage,
+} from '../../lib/core/customer.ts';
 import type { Customer } from '../../lib/core/types.ts';
 import { rawMember } from './arbitraries.ts';
 
@@ -18,6 +24,50 @@ function rejected(value: unknown): { code: string; reason: string } {
   if (result.ok) throw new Error('expected a rejection, got a customer');
   return result.rejection;
 }
+
+/** A value nested `levels` deep (level 1 is the value itself). */
+function nested(levels: number): unknown {
+  let value: unknown = {};
+  for (let i = 1; i < levels; i++) value = i % 2 ? [value] : { v: value };
+  return value;
+}
+
+describe('parseCustomer: limits on extra fields', () => {
+  it('accepts an extra field nested exactly MAX_EXTRA_DEPTH levels', () => {
+    expect(ok({ id: '1', extra: nested(MAX_EXTRA_DEPTH) }).extra).toEqual(nested(MAX_EXTRA_DEPTH));
+  });
+
+  it.each([MAX_EXTRA_DEPTH + 1, 4000, 100_000])(
+    'rejects one nested %d levels as too_large, with its id',
+    (n) => {
+      expect(rejected({ id: '1', extra: nested(n) })).toEqual({
+        code: 'too_large',
+        reason: `field \`extra\` is nested deeper than ${MAX_EXTRA_DEPTH} levels`,
+        customerId: '1',
+      });
+    },
+  );
+
+  it('accepts extras just under the size limit and rejects them just over it', () => {
+    // Two keys of 1 character (3 each) plus two strings (length + 2 each).
+    const half = (MAX_EXTRAS_SIZE - 3 * 2 - 2 * 2) / 2;
+    expect(ok({ id: '1', a: 'x'.repeat(half), b: 'y'.repeat(half) }).b).toHaveLength(half);
+    expect(rejected({ id: '1', a: 'x'.repeat(half), b: 'y'.repeat(half + 1) })).toMatchObject({
+      code: 'too_large',
+      reason: expect.stringContaining('`b`'),
+    });
+  });
+
+  it('counts many small values against the size limit too', () => {
+    const wide = Array.from({ length: MAX_EXTRAS_SIZE / 4 }, () => 1);
+    expect(rejected({ id: '1', visits: wide }).code).toBe('too_large');
+  });
+
+  it('names the field, never its value, in the reason', () => {
+    const secret = 'jane@example.com';
+    expect(rejected({ id: '1', extra: { [secret]: nested(64) } }).reason).not.toContain(secret);
+  });
+});
 
 describe('parseCustomer: id', () => {
   it.each([
@@ -328,7 +378,26 @@ describe('parseMembersPage', () => {
       rejections: [
         { index: 1, code: 'missing_id', reason: expect.any(String) },
         { index: 2, code: 'not_an_object', reason: expect.any(String) },
-        { index: 3, code: 'bad_field', reason: expect.stringContaining('`sms_optout`') },
+        {
+          index: 3,
+          code: 'bad_field',
+          reason: expect.stringContaining('`sms_optout`'),
+          customerId: '2',
+        },
+      ],
+    });
+  });
+
+  it('rejects, by id, a record whose extra field nests ~4,000 levels, and keeps the rest of the page', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 4000; i++) deep = { next: deep };
+    const page = parseMembersPage({ members: [{ id: 'deep', extra: deep }, { id: 'fine' }] });
+    expect(page).toMatchObject({
+      ok: true,
+      received: 2,
+      customers: [{ id: 'fine' }],
+      rejections: [
+        { index: 0, code: 'too_large', customerId: 'deep', reason: expect.stringContaining('`extra`') },
       ],
     });
   });
