@@ -3,7 +3,10 @@
  * alarms and graphs on. One list, imported by both, so an alarm can never watch a metric
  * the code does not emit.
  *
- * Every metric carries exactly the dimensions `{ service: METRICS_SERVICE, AppId: <app id> }`.
+ * Every metric carries exactly the dimension `{ service: METRICS_SERVICE }`. The app id is not a
+ * dimension: at 5,000 apps, 13 per-app metrics would be 65,000 custom metrics (thousands of
+ * dollars a month). The poller writes it into each metric record as the `AppId` property, where
+ * Logs Insights finds it, and the watchdog reports per-app health as fleet-wide counts.
  */
 export const METRICS_NAMESPACE = 'GleantapNotifier';
 export const METRICS_SERVICE = 'gleantap-notifier';
@@ -30,5 +33,11 @@ export const MetricName = {
   PollDuration: 'PollDuration',
   /** Seconds between this poll's start and the watermark it started from. */
   Lag: 'Lag',
+  /** Watchdog, per run: apps in the registry. */
+  AppsRegistered: 'AppsRegistered',
+  /** Watchdog, per run: active apps without a complete scan for the allowed number of intervals. */
+  AppsStale: 'AppsStale',
+  /** Watchdog, per run: active apps whose last poll failed. */
+  AppsFailing: 'AppsFailing',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -1,11 +1,13 @@
 /**
  * The poller Lambda: validated config → adapters → one poll of one app → metrics and summary.
- * EventBridge Scheduler invokes it once per app with `{"appId": "..."}`. This module is the
+ * The poll queue's event source mapping invokes it with an SQS event (one poll per record,
+ * partial batch failures, see sqs-batch.ts); a direct invocation with `{"appId": "..."}` polls
+ * that app and fails when the poll fails. This module is the
  * only place in the deployed code that reads the environment.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod/mini';
 import {
   type AwsClients,
@@ -20,6 +22,7 @@ import { createGleantapClient } from '../../lib/gleantap/client.ts';
 import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
 import { type PollSummary, pollApp } from '../../lib/poll.ts';
 import type { Log } from '../../lib/ports.ts';
+import { parseSqsPollEvent, pollBatch } from './sqs-batch.ts';
 
 /**
  * Time kept back from the Lambda timeout to finish the page in hand and record the
@@ -60,7 +63,8 @@ function toLog(logger: Logger): Log {
 }
 
 function recordMetrics(metrics: Metrics, summary: PollSummary): void {
-  metrics.addDimension(APP_ID_DIMENSION, summary.app_id);
+  // A property of the metric record, not a dimension: see lib/metric-names.ts.
+  metrics.addMetadata(APP_ID_DIMENSION, summary.app_id);
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   count(MetricName.PollSucceeded, summary.outcome === 'complete' ? 1 : 0);
   count(MetricName.PollFailed, summary.outcome === 'failed' ? 1 : 0);
@@ -89,13 +93,14 @@ export function createHandler(deps: HandlerDependencies) {
   let aws: AwsClients | undefined;
   let keys: { value: GleantapKeys; readAt: number } | undefined;
 
-  return async function handler(
+  const runPoll = async (
     event: unknown,
     context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
-  ): Promise<PollSummary> {
+  ): Promise<PollSummary> => {
     if (!config) {
       const result = loadConfig(deps.env, {
-        appIds: true,
+        // Deployed, the apps come from the registry through the poll queue, not the environment.
+        appIds: false,
         credentials: true,
         table: true,
         topic: true,
@@ -111,7 +116,7 @@ export function createHandler(deps: HandlerDependencies) {
       );
     }
     const { appId } = input.data;
-    if (!config.appIds.includes(appId))
+    if (config.appIds.length > 0 && !config.appIds.includes(appId))
       throw new Error(`Bad input: appId ${appId} is not one of GLEANTAP_APP_IDS.`);
     if (!config.credentials || !config.tableName || !config.topicArn)
       throw new Error('Bad configuration: incomplete.');
@@ -146,14 +151,41 @@ export function createHandler(deps: HandlerDependencies) {
       );
       recordMetrics(metrics, summary);
       metrics.publishStoredMetrics();
-      // A failed poll fails the invocation, so the Errors alarm and the scheduler's retries see it.
-      if (summary.outcome === 'failed')
-        throw new Error(`Poll of app ${appId} failed: ${summary.error ?? 'unknown error'}`);
       return summary;
     } finally {
       logger.removeKeys(['appId']);
       await source.close();
     }
+  };
+
+  return async function handler(
+    event: unknown,
+    context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
+  ): Promise<PollSummary | SQSBatchResponse> {
+    const queued = parseSqsPollEvent(event);
+    if (queued !== null) {
+      return pollBatch(
+        queued,
+        async (appId) => {
+          const summary = await runPoll({ appId }, context);
+          if (summary.outcome === 'failed')
+            logger.error('Poll failed; the next tick reads the same window again.', {
+              appId,
+              error: summary.error,
+            });
+        },
+        (messageId, error) =>
+          logger.error('Poll message not handled; SQS retries it.', {
+            messageId,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      );
+    }
+    const summary = await runPoll(event, context);
+    // Invoked directly, a failed poll fails the invocation, so the caller and the Errors alarm see it.
+    if (summary.outcome === 'failed')
+      throw new Error(`Poll of app ${summary.app_id} failed: ${summary.error ?? 'unknown error'}`);
+    return summary;
   };
 }
 

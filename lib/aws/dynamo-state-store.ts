@@ -225,6 +225,39 @@ export class DynamoStateStore implements StateStore {
     return item ? toPollState(appId, item) : null;
   }
 
+  /**
+   * Reads the poll state of many apps, 100 keys per BatchGetItem (the watchdog's view of every
+   * app at once; eventually consistent, which a staleness check can afford). Apps never polled
+   * are absent from the map.
+   *
+   * @throws Error when DynamoDB leaves keys unprocessed after the retries, or an item is corrupt.
+   */
+  async getPollStates(appIds: readonly string[]): Promise<Map<string, PollState>> {
+    const found = new Map<string, PollState>();
+    await Promise.all(
+      chunk([...new Set(appIds)], BATCH_GET_LIMIT).map((ids) =>
+        this.#limit(async () => {
+          let keys: Record<string, AttributeValue>[] = ids.map(stateKey);
+          for (let attempt = 0; keys.length > 0; attempt++) {
+            if (attempt > this.#maxRetries) {
+              throw new Error(`DynamoDB left ${keys.length} poll state reads unprocessed (throttled).`);
+            }
+            if (attempt > 0) await this.#sleep(backoff(attempt));
+            const out = await this.#client.send(
+              new BatchGetItemCommand({ RequestItems: { [this.#table]: { Keys: keys } } }),
+            );
+            for (const item of out.Responses?.[this.#table] ?? []) {
+              const appId = item[PK]?.S?.slice('A#'.length);
+              if (appId !== undefined) found.set(appId, toPollState(appId, item));
+            }
+            keys = out.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+          }
+        }),
+      ),
+    );
+    return found;
+  }
+
   async saveCheckpoint(
     appId: string,
     owner: string,

@@ -7,6 +7,7 @@
  * - poll state         pk `A#<appId>`               sk `STATE`  watermark, checkpoint, last summary
  * - lease              pk `A#<appId>`               sk `LEASE`  owner, expiresAt (epoch ms)
  * - archived event     pk `E#<appId>#<YYYY-MM-DD>#<shard>` sk `<time>#<id>`  30-day TTL, read by replay
+ * - registered app     pk `REGISTRY`                sk `APP#<appId>`  the app registry (lib/aws/app-registry.ts)
  */
 export const TABLE_KEY_SCHEMA = {
   partitionKey: { name: 'pk', type: 'S' },

@@ -44,6 +44,8 @@ Commands:
                                Re-publish archived events (same ids) for a window.
   resync --app-id ID [--json] [--dry-run]
                                A full scan that publishes whatever differs from the snapshots.
+  apps add|remove|list         Manage the registered apps the deployed dispatcher polls
+                               (see apps --help); takes effect at the next tick.
   local [--cycles N] [--interval SECONDS] [--customers N]
                                The embedded demo behind npm start.
 
@@ -57,8 +59,16 @@ Exit status: 0 done, 1 a poll failed or left a change unpublished, 2 bad usage o
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 function parse<const T extends OptionsConfig>(args: string[], options: T) {
+  return parseWithPositionals(args, options, false).values;
+}
+
+function parseWithPositionals<const T extends OptionsConfig>(
+  args: string[],
+  options: T,
+  allowPositionals = true,
+) {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -113,6 +123,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await statusCommand(rest, io);
       case 'replay':
         return await replayCommand(rest, io, log);
+      case 'apps': {
+        const { appsCommand } = await import('./apps-command.ts');
+        return await appsCommand(rest, io, {
+          parse: parseWithPositionals,
+          requireConfig,
+          usage: (message) => new UsageError(message),
+        });
+      }
       case 'local': {
         const { runLocalDemo } = await import('../local/local-demo.ts');
         const values = parse(rest, {
@@ -136,7 +154,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return command === undefined ? EXIT.usage : EXIT.ok;
       default:
         throw new UsageError(
-          `Unknown command ${JSON.stringify(command)}. Commands: create-table, poll, status, replay, resync, local.`,
+          `Unknown command ${JSON.stringify(command)}. Commands: create-table, poll, status, replay, resync, apps, local.`,
         );
     }
   } catch (error) {

@@ -7,9 +7,7 @@ import {
   GraphWidget,
   type IAlarm,
   type IMetric,
-  MathExpression,
   Metric,
-  SingleValueWidget,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,15 +15,9 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import {
-  type ISchedule,
-  Schedule,
-  type ScheduleExpression,
-  ScheduleTargetInput,
-} from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   type ITopic,
@@ -37,13 +29,16 @@ import {
 import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { REGISTRY_APP_ID } from '../aws/app-registry.ts';
 import { TABLE_KEY_SCHEMA } from '../aws/table-schema.ts';
 import { checkEventType } from '../core/settings.ts';
 import type { EventType } from '../core/types.ts';
-import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../metric-names.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../metric-names.ts';
 import { NotifierFunction } from './notifier-function.ts';
-import { emailProblem, type NotifierSettings, resolveNotifierProps } from './private/notifier-settings.ts';
+import { PollDispatch } from './poll-dispatch.ts';
+import { emailProblem, resolveNotifierProps } from './private/notifier-settings.ts';
 import { propsError } from './private/validation-error.ts';
+import { Watchdog } from './watchdog.ts';
 
 export { DEFAULT_GLEANTAP_BASE_URL, EVENT_TYPES } from '../core/settings.ts';
 
@@ -57,16 +52,22 @@ const POLLER_ENTRY = fileURLToPath(new URL('../../functions/poller/handler.ts', 
  */
 export interface GleantapChangeNotifierProps {
   /**
-   * The Gleantap app ids to poll. Each gets its own schedule, and each invocation polls one app.
+   * Gleantap app ids to seed the app registry with on deploy. The registry (items in the state
+   * table, managed with `npx gleantap-notifier apps add|remove|list`) is what the dispatcher
+   * polls; ids listed here are added to it, and ids removed from here are removed from it again
+   * (apps added with the CLI are never touched). Nothing in the template grows with the number
+   * of apps except this list, so large fleets register their apps with the CLI instead.
    *
-   * Must be non-empty and unique; each id a non-empty string without commas (the function
-   * receives them comma-separated in `GLEANTAP_APP_IDS`).
+   * Each id: 1 to 64 letters, digits, `_`, `.` or `-`, listed once.
+   *
+   * @default - none: register apps with the CLI
    */
-  readonly appIds: readonly string[];
+  readonly appIds?: readonly string[];
 
   /**
-   * How often each app is polled: a `Duration` (a whole number of minutes, at least one) or an
-   * EventBridge Scheduler expression (`rate(...)` or `cron(...)`).
+   * How often the dispatcher runs, and so how often each app is polled (an app registered with
+   * a longer interval is polled every n-th run): a `Duration` (a whole number of minutes, at
+   * least one) or an EventBridge Scheduler expression (`rate(...)` or `cron(...)`).
    *
    * @default Duration.minutes(5)
    */
@@ -177,15 +178,25 @@ export interface GleantapChangeNotifierProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Concurrent executions reserved for the poller. It caps the cost of a runaway and keeps
-   * the poller from starving other functions.
+   * Concurrent executions reserved for the poller. Not needed for correctness (the lease and
+   * the FIFO poll queue keep two polls of one app apart) nor for a bound (`maxConcurrency` is
+   * one). Lambda refuses a reservation that leaves the account less than 100 unreserved (10 on
+   * a new account whose limit is still 10), so the account's concurrency quota must be at least
+   * this plus 100 (plus what other reserved functions hold).
    *
-   * Accounts whose concurrency limit is still the new-account default of 10 cannot reserve
-   * any: lower it or ask for a higher limit.
-   *
-   * @default - the number of app ids plus one
+   * @default - no reservation: the poller uses the account's unreserved pool
    */
   readonly reservedConcurrency?: number;
+
+  /**
+   * Poller invocations the poll queue's event source mapping runs at once (2 to 1000). It bounds
+   * the fleet's Lambda concurrency and the rate of Gleantap requests; polls beyond it wait in
+   * the queue. At 5,000 apps every 5 minutes, `npm run bench` derives the concurrency needed
+   * from measured poll durations.
+   *
+   * @default 50
+   */
+  readonly maxConcurrency?: number;
 
   /**
    * The poller's timeout. The handler stops at a page boundary before it, and it must be
@@ -272,8 +283,11 @@ export class GleantapChangeNotifier extends Construct {
   /** The secret the poller reads the Gleantap keys from. */
   public readonly credentials: ISecret;
 
-  /** One schedule per app id, keyed by app id. */
-  public readonly schedules: ReadonlyMap<string, ISchedule>;
+  /** The dispatcher schedule, the dispatcher, the poll queue and its dead-letter queue. */
+  public readonly dispatch: PollDispatch;
+
+  /** The function and schedule that report stale and failing apps. */
+  public readonly watchdog: Watchdog;
 
   /** Where failed schedule invocations land after their retries. */
   public readonly scheduleDeadLetterQueue: IQueue;
@@ -286,6 +300,7 @@ export class GleantapChangeNotifier extends Construct {
     return [...this.alarmList];
   }
 
+  /** The seeded app ids (the registry may hold more, added with the CLI). */
   private readonly appIds: readonly string[];
   private readonly alarmList: IAlarm[] = [];
   private readonly alarmAction: SnsAction;
@@ -375,13 +390,14 @@ export class GleantapChangeNotifier extends Construct {
       description: 'Polls Gleantap for changed customers and publishes them to SNS',
       timeout: settings.timeout,
       memorySize: props.memorySize ?? 512,
-      reservedConcurrentExecutions: props.reservedConcurrency ?? settings.appIds.length + 1,
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
       environment: {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
         GLEANTAP_BASE_URL: settings.baseUrl,
-        GLEANTAP_APP_IDS: settings.appIds.join(','),
         GLEANTAP_CREDENTIALS_SECRET_ARN: this.credentials.secretArn,
         NOTIFIER_TABLE_NAME: table.tableName,
         EVENTS_TOPIC_ARN: this.topic.topicArn,
@@ -428,39 +444,42 @@ export class GleantapChangeNotifier extends Construct {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': stack.account },
       }),
-      description: 'Lets EventBridge Scheduler invoke the Gleantap notifier poller',
+      description: 'Lets EventBridge Scheduler invoke the Gleantap notifier dispatcher and watchdog',
     });
-    acknowledge(
+    this.dispatch = new PollDispatch(this, 'Dispatch', {
+      table: this.table,
+      poller: this.function,
+      pollerTimeout: settings.timeout,
+      scheduleExpression: settings.scheduleExpression,
+      dispatchMinutes: settings.pollInterval.toMinutes(),
+      maxEventAge: settings.maxEventAge,
       schedulerRole,
-      `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(poller.cfnFunction)}.Arn>:*]`,
-      [
+      scheduleDeadLetterQueue,
+      seedAppIds: settings.appIds,
+      maxConcurrency: settings.maxConcurrency,
+      logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    this.watchdog = new Watchdog(this, 'Watchdog', {
+      table: this.table,
+      scheduleExpression: settings.scheduleExpression,
+      dispatchMinutes: settings.pollInterval.toMinutes(),
+      missedPolls: settings.missedPolls,
+      schedulerRole,
+      scheduleDeadLetterQueue,
+      logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      addAlarm: (scope, { id, ...options }) => this.addAlarm(scope, id, options),
+    });
+    for (const fn of [this.dispatch.dispatcher, this.watchdog.function]) {
+      const cfnFunction = fn.node.defaultChild;
+      if (!(cfnFunction instanceof CfnFunction)) throw new Error(`${fn.node.path} has no CfnFunction`);
+      acknowledge(schedulerRole, `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfnFunction)}.Arn>:*]`, [
         'Added by LambdaInvoke (function.grantInvoke): the function ARN plus its qualified',
         'versions and aliases (`<arn>:*`) of this one function, nothing else.',
-      ],
-    );
-
-    const schedules = new Map<string, ISchedule>();
-    for (const appId of settings.appIds) {
-      schedules.set(
-        appId,
-        new Schedule(this, `Poll-${constructIdPart(appId)}`, {
-          description: `Polls Gleantap app ${appId} for changed customers`,
-          schedule: settings.scheduleExpression,
-          target: new LambdaInvoke(this.function, {
-            role: schedulerRole,
-            input: ScheduleTargetInput.fromObject({ appId }),
-            retryAttempts: 2,
-            // A poll later than this is pointless: the next scheduled one covers it.
-            maxEventAge: settings.maxEventAge,
-            deadLetterQueue: scheduleDeadLetterQueue,
-          }),
-        }),
-      );
+      ]);
     }
-    this.schedules = schedules;
 
-    this.createAlarms(settings);
-    this.dashboard = this.createDashboard(settings);
+    this.createAlarms();
+    this.dashboard = this.createDashboard();
 
     for (const address of props.alertEmails ?? []) {
       this.addAlertEmail(address);
@@ -520,11 +539,11 @@ export class GleantapChangeNotifier extends Construct {
    * app, which carry a short human-readable text for email. The subscription filters on
    * `app_id` as well as `type`. The recipient must confirm the subscription.
    *
-   * @param appId the app whose opt-outs the address receives; may be left out only when the
-   *   construct polls a single app
+   * @param appId the app whose opt-outs the address receives (any registered app, seeded or
+   *   added with the CLI); may be left out only when `appIds` seeds a single app
    * @returns the subscription
-   * @throws ValidationError when the address is not an email address, the app is not one of
-   *   `appIds` (or is left out with several), or the address is already subscribed to it.
+   * @throws ValidationError when the address is not an email address, the app id is not one
+   *   (or is left out without a single seeded app), or the address is already subscribed to it.
    */
   public addAlertEmail(address: string, appId?: string): Subscription {
     const app = appId ?? (this.appIds.length === 1 ? this.appIds[0] : undefined);
@@ -532,8 +551,8 @@ export class GleantapChangeNotifier extends Construct {
       emailProblem(address) ??
       (app === undefined
         ? `name the app whose opt-outs ${address} receives: with several apps, one address must not read every studio's members`
-        : !this.appIds.includes(app)
-          ? `"${app}" is not one of the polled appIds`
+        : !REGISTRY_APP_ID.test(app)
+          ? `"${app}" is not an app id`
           : undefined);
     if (problem !== undefined || app === undefined) {
       throw propsError(this, 'GleantapNotifierAlertEmail', [`addAlertEmail: ${problem ?? 'no app'}`]);
@@ -555,16 +574,15 @@ export class GleantapChangeNotifier extends Construct {
     });
   }
 
-  /** A metric the poller emits for one app, with the dimensions it emits it with. */
-  public metric(
-    metricName: MetricName,
-    appId: string,
-    options: { statistic?: string; period?: Duration } = {},
-  ): Metric {
+  /**
+   * A metric the poller or the watchdog emits, summed over all apps (the app id is a property of
+   * each record, not a dimension: see lib/metric-names.ts).
+   */
+  public metric(metricName: MetricName, options: { statistic?: string; period?: Duration } = {}): Metric {
     return new Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
-      dimensionsMap: { service: METRICS_SERVICE, [APP_ID_DIMENSION]: appId },
+      dimensionsMap: { service: METRICS_SERVICE },
       statistic: options.statistic ?? 'Sum',
       period: options.period ?? Duration.minutes(5),
     });
@@ -587,9 +605,10 @@ export class GleantapChangeNotifier extends Construct {
       if (problem !== undefined)
         throw propsError(this, 'GleantapNotifierSubscriberTypes', [`addSubscriber: types ${problem}`]);
     }
+    // The fleet lives in the registry, not in the template: check the id's form only.
     for (const appId of options.appIds ?? []) {
-      if (!this.appIds.includes(appId)) {
-        throw new Error(`addSubscriber: appIds contains "${appId}", which is not one of the polled appIds`);
+      if (!REGISTRY_APP_ID.test(appId)) {
+        throw new Error(`addSubscriber: appIds contains "${appId}", which is not an app id`);
       }
     }
     add('type', 'types', options.types);
@@ -603,31 +622,26 @@ export class GleantapChangeNotifier extends Construct {
     return policy;
   }
 
-  private createAlarms(settings: NotifierSettings): void {
-    for (const appId of settings.appIds) {
-      const scope = new Construct(this, `Alarms-${constructIdPart(appId)}`);
-      this.addAlarm(scope, 'PollFailed', {
-        description: `A poll of Gleantap app ${appId} failed or left a change unpublished`,
-        metric: this.metric(MetricName.PollFailed, appId),
-      });
-      this.addAlarm(scope, 'PublishFailed', {
-        description: `Events of Gleantap app ${appId} could not be published to SNS`,
-        metric: this.metric(MetricName.PublishFailed, appId),
-      });
-      // Missing data means no poll reported at all (schedule off, function broken): that is
-      // exactly what this alarm is for, so it breaches.
-      this.addAlarm(scope, 'Stale', {
-        description: `No successful poll of Gleantap app ${appId} for ${settings.missedPolls} poll intervals`,
-        metric: this.metric(MetricName.PollSucceeded, appId, { period: settings.pollInterval }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: settings.missedPolls,
-        treatMissingData: TreatMissingData.BREACHING,
-      });
-    }
+  private createAlarms(): void {
+    // Per-app health (stale, failing) is the watchdog's; these are fleet-wide and constant in number.
+    this.addAlarm(this, 'PublishFailedAlarm', {
+      description: 'Events could not be published to SNS (the poller log names the apps)',
+      metric: this.metric(MetricName.PublishFailed),
+    });
+    this.addAlarm(this, 'PollDeadLetterAlarm', {
+      description: 'Poll messages the poller could not handle are waiting in the poll dead-letter queue',
+      metric: this.dispatch.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: Duration.minutes(5),
+      }),
+    });
+    this.addAlarm(this, 'DispatcherErrorsAlarm', {
+      description: 'The dispatcher threw: polls of this tick may not have been enqueued',
+      metric: this.dispatch.dispatcher.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }),
+    });
     this.addAlarm(this, 'ScheduleDeadLetterAlarm', {
       description:
-        'Scheduled polls that could not invoke the poller are waiting in the schedule dead-letter queue',
+        'Dispatcher or watchdog runs that could not be invoked are waiting in the schedule dead-letter queue',
       metric: this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
         statistic: 'Maximum',
         period: Duration.minutes(5),
@@ -670,40 +684,53 @@ export class GleantapChangeNotifier extends Construct {
     return alarm;
   }
 
-  private createDashboard(settings: NotifierSettings): Dashboard {
-    const perApp = (metricName: MetricName, statistic = 'Sum') =>
-      settings.appIds.map((appId) => this.metric(metricName, appId, { statistic }).with({ label: appId }));
-    const eventsByType = (
-      [
-        [MetricName.EventsCreated, 'customer.created'],
-        [MetricName.EventsUpdated, 'customer.updated'],
-        [MetricName.EventsOptoutChanged, 'customer.optout_changed'],
-      ] as const
-    ).map(([metricName, label]) => sumOf(perApp(metricName), label));
+  private createDashboard(): Dashboard {
+    const sum = (metricName: MetricName, label: string) => this.metric(metricName).with({ label });
     const width = 12;
-    const dashboard = new Dashboard(this, 'Dashboard', {
+    return new Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(1),
       widgets: [
         [
           new TextWidget({
-            markdown: `# Gleantap notifier\nApps: ${settings.appIds.join(', ')}. Metrics: namespace \`${METRICS_NAMESPACE}\`, service \`${METRICS_SERVICE}\`.`,
+            markdown: `# Gleantap notifier\nApps: \`npx gleantap-notifier apps list\`. Metrics: namespace \`${METRICS_NAMESPACE}\`, service \`${METRICS_SERVICE}\`; per-app figures: the \`AppId\` property of each metric record in the poller's log group.`,
             width: 24,
             height: 2,
           }),
         ],
         [
-          new GraphWidget({ title: 'Customers fetched', left: perApp(MetricName.CustomersFetched), width }),
-          new GraphWidget({ title: 'Events by type', left: eventsByType, stacked: true, width }),
-        ],
-        [
           new GraphWidget({
-            title: 'Poll duration (ms, max)',
-            left: perApp(MetricName.PollDuration, 'Maximum'),
+            title: 'Apps (watchdog)',
+            left: [
+              this.metric(MetricName.AppsRegistered, { statistic: 'Maximum' }).with({ label: 'registered' }),
+              this.metric(MetricName.AppsStale, { statistic: 'Maximum' }).with({ label: 'stale' }),
+              this.metric(MetricName.AppsFailing, { statistic: 'Maximum' }).with({ label: 'failing' }),
+            ],
             width,
           }),
           new GraphWidget({
-            title: 'Lag behind the watermark (s, max)',
-            left: perApp(MetricName.Lag, 'Maximum'),
+            title: 'Events by type',
+            left: [
+              sum(MetricName.EventsCreated, 'customer.created'),
+              sum(MetricName.EventsUpdated, 'customer.updated'),
+              sum(MetricName.EventsOptoutChanged, 'customer.optout_changed'),
+            ],
+            stacked: true,
+            width,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Polls and customers fetched',
+            left: [sum(MetricName.PollSucceeded, 'complete'), sum(MetricName.PollIncomplete, 'incomplete')],
+            right: [sum(MetricName.CustomersFetched, 'customers fetched')],
+            width,
+          }),
+          new GraphWidget({
+            title: 'Poll duration (ms) and lag (s), max',
+            left: [
+              this.metric(MetricName.PollDuration, { statistic: 'Maximum' }).with({ label: 'duration' }),
+            ],
+            right: [this.metric(MetricName.Lag, { statistic: 'Maximum' }).with({ label: 'lag' })],
             width,
           }),
         ],
@@ -711,25 +738,41 @@ export class GleantapChangeNotifier extends Construct {
           new GraphWidget({
             title: 'Errors',
             left: [
-              sumOf(perApp(MetricName.PollFailed), 'PollFailed'),
-              sumOf(perApp(MetricName.PublishFailed), 'PublishFailed'),
-              sumOf(perApp(MetricName.InvalidRecords), 'InvalidRecords'),
-              sumOf(perApp(MetricName.CommitConflicts), 'CommitConflicts'),
-              this.function.metricErrors({ statistic: 'Sum', label: 'Function errors' }),
+              sum(MetricName.PollFailed, 'PollFailed'),
+              sum(MetricName.PublishFailed, 'PublishFailed'),
+              sum(MetricName.InvalidRecords, 'InvalidRecords'),
+              sum(MetricName.CommitConflicts, 'CommitConflicts'),
+              this.function.metricErrors({ statistic: 'Sum', label: 'Poller errors' }),
             ],
             width,
           }),
-          new SingleValueWidget({
-            title: 'Schedule dead-letter queue',
-            metrics: [
-              this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+          new GraphWidget({
+            title: 'Poll queue',
+            left: [
+              this.dispatch.queue.metricApproximateNumberOfMessagesVisible({
+                statistic: 'Maximum',
+                label: 'waiting',
+              }),
+              this.dispatch.queue.metricApproximateAgeOfOldestMessage({
+                statistic: 'Maximum',
+                label: 'oldest (s)',
+              }),
+            ],
+            right: [
+              this.dispatch.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+                statistic: 'Maximum',
+                label: 'dead letters',
+              }),
+              this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+                statistic: 'Maximum',
+                label: 'schedule dead letters',
+              }),
             ],
             width,
           }),
         ],
       ],
     });
-    return dashboard;
   }
 }
 
@@ -743,24 +786,6 @@ const ATTRIBUTE_TYPES = {
   N: AttributeType.NUMBER,
   B: AttributeType.BINARY,
 } as const;
-
-/**
- * The sum of per-app metrics as one labelled line. Metric ids must be unique within a graph,
- * so each sum prefixes its own from its label.
- */
-function sumOf(metrics: readonly Metric[], label: string): IMetric {
-  const prefix = label.toLowerCase().replaceAll(/[^a-z0-9]/g, '_');
-  const usingMetrics: Record<string, IMetric> = {};
-  metrics.forEach((metric, index) => {
-    usingMetrics[`${prefix}_${index}`] = metric;
-  });
-  return new MathExpression({
-    expression: `SUM([${Object.keys(usingMetrics).join(',')}])`,
-    usingMetrics,
-    label,
-    period: Duration.minutes(5),
-  });
-}
 
 /** Construct ids may not contain `/`; app ids are otherwise kept readable. */
 function constructIdPart(appId: string): string {

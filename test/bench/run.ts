@@ -38,6 +38,12 @@ const progress = (message: string) => {
   if (!json || process.env.BENCH_VERBOSE)
     process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
 };
+// `npm run bench -- --fleet`: only the fleet job (5,000 apps every 5 minutes), about a minute.
+if (process.argv.includes('--fleet')) {
+  const { printFleet, runFleetBench } = await import('./fleet.ts');
+  printFleet(await runFleetBench(progress), json);
+  process.exit(0);
+}
 const figures: Figure[] = [];
 const add = (figure: Omit<Figure, 'pass'>, pass?: boolean) =>
   figures.push(pass === undefined ? figure : { ...figure, pass });
@@ -427,6 +433,12 @@ for (const row of cost) {
 
 await proxy.close();
 await stack.close();
+
+// 7. Fleet ------------------------------------------------------------------------------------
+progress('fleet job');
+const { runFleetBench } = await import('./fleet.ts');
+const fleetRun = await runFleetBench(progress);
+for (const figure of fleetRun.figures) add({ ...figure, section: '7 Fleet (5,000 apps)' });
 const durationS = (performance.now() - started) / 1000;
 
 const report = {
@@ -494,6 +506,7 @@ const report = {
   },
   cost: { prices: PRICES, rates, rows: cost },
   seeded: { tenK: ids10k.length, hundredK: ids100k.length },
+  fleet: fleetRun.raw,
 };
 
 if (json) {

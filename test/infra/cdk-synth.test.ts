@@ -56,21 +56,24 @@ describe('npx cdk synth', () => {
     await rm(outdir, { recursive: true, force: true });
   });
 
-  it('exits 0 and writes a template with the bundled poller', async () => {
+  it('exits 0 and writes a template with the bundled poller, dispatcher and watchdog', async () => {
     expect(synth.stderr).not.toMatch(/Error/);
     expect(synth.code).toBe(0);
     const template = JSON.parse(await readFile(join(outdir, 'GleantapNotifier.template.json'), 'utf8'));
-    const functions = Object.values(
+    const resources = Object.values(
       template.Resources as Record<string, { Type: string; Properties: never }>,
-    ).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(1);
+    );
+    expect(resources.filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(3);
+    expect(JSON.stringify(template)).not.toContain('ReservedConcurrentExecutions');
     const assets = JSON.parse(await readFile(join(outdir, 'GleantapNotifier.assets.json'), 'utf8'));
     const bundles = Object.values(assets.files as Record<string, { source: { path: string } }>).filter((f) =>
       f.source.path.startsWith('asset.'),
     );
-    expect(bundles).toHaveLength(1);
-    const bundle = await readFile(join(outdir, bundles[0]?.source.path ?? '', 'index.mjs'), 'utf8');
-    expect(bundle.startsWith("import { createRequire } from 'module';")).toBe(true);
+    expect(bundles).toHaveLength(3);
+    for (const bundle of bundles) {
+      const code = await readFile(join(outdir, bundle.source.path, 'index.mjs'), 'utf8');
+      expect(code.startsWith("import { createRequire } from 'module';")).toBe(true);
+    }
   });
 
   it('fails with a message naming gleantap:appIds when it is missing', () => {

@@ -12,7 +12,7 @@ import {
   type GleantapChangeNotifierProps,
 } from '../../lib/infra/gleantap-change-notifier.ts';
 import { NotifierStack } from '../../lib/infra/notifier-stack.ts';
-import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
 
 /**
  * These tests look at the template, not the bundle: skipping esbuild and aws-cdk-lib's built-in
@@ -88,25 +88,47 @@ describe('GleantapChangeNotifier with two apps', () => {
     template = Template.fromStack(stack);
   });
 
-  it('schedules one poll per app every five minutes, with its app id as input, retries and a DLQ', () => {
+  it('runs one dispatcher every five minutes with its scheduled time as input, retries and a DLQ', () => {
     const schedules = resourcesOfType(template, 'AWS::Scheduler::Schedule').map(properties);
+    // The dispatcher's and the watchdog's, whatever the number of apps.
     expect(schedules).toHaveLength(2);
-    const functionArn = stack.resolve(notifier.function.functionArn);
+    const dispatcherArn = stack.resolve(notifier.dispatch.dispatcher.functionArn);
     const dlqArn = stack.resolve(notifier.scheduleDeadLetterQueue.queueArn);
-    const inputs = schedules.map((schedule) => {
-      const target = schedule.Target as Json;
-      expect(schedule.ScheduleExpression).toBe('rate(5 minutes)');
-      expect(schedule.State).toBe('ENABLED');
-      expect(target.Arn).toEqual(functionArn);
-      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 });
-      expect(target.DeadLetterConfig).toEqual({ Arn: dlqArn });
-      return JSON.parse(String(target.Input));
-    });
-    expect(inputs).toEqual(expect.arrayContaining([{ appId: 'app-1' }, { appId: 'app-2' }]));
-    expect([...notifier.schedules.keys()]).toEqual(['app-1', 'app-2']);
+    const dispatch = schedules.find(
+      (schedule) => JSON.stringify((schedule.Target as Json).Arn) === JSON.stringify(dispatcherArn),
+    );
+    expect(dispatch).toBeDefined();
+    const target = (dispatch?.Target ?? {}) as Json;
+    expect(dispatch?.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(dispatch?.State).toBe('ENABLED');
+    expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 });
+    expect(target.DeadLetterConfig).toEqual({ Arn: dlqArn });
+    expect(JSON.parse(String(target.Input))).toEqual({ scheduledTime: '<aws.scheduler.scheduled-time>' });
   });
 
-  it('lets the scheduler role invoke only the poller and send only to the schedule DLQ', () => {
+  it('feeds the poller from the FIFO poll queue, one app per invocation, bounded by maximum concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: stack.resolve(notifier.function.functionName),
+      EventSourceArn: stack.resolve(notifier.dispatch.queue.queueArn),
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 50 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      VisibilityTimeout: 270,
+      RedrivePolicy: {
+        deadLetterTargetArn: stack.resolve(notifier.dispatch.deadLetterQueue.queueArn),
+        maxReceiveCount: 3,
+      },
+    });
+    template.hasResourceProperties('Custom::GleantapAppRegistrySeed', {
+      ServiceToken: stack.resolve(notifier.dispatch.dispatcher.functionArn),
+      AppIds: 'app-1,app-2',
+    });
+  });
+
+  it('lets the scheduler role invoke only the dispatcher and the watchdog and send only to the schedule DLQ', () => {
     const [schedule] = resourcesOfType(template, 'AWS::Scheduler::Schedule').map(properties);
     if (schedule === undefined) throw new Error('no schedule in the template');
     const roleArn = (schedule.Target as Json).RoleArn as { 'Fn::GetAtt': [string, string] };
@@ -115,19 +137,26 @@ describe('GleantapChangeNotifier with two apps', () => {
       .map(properties)
       .filter((p) => JSON.stringify(p.Roles) === JSON.stringify([{ Ref: roleId }]));
     const statements = policies.flatMap((p) => (p.PolicyDocument as Json).Statement as Statement[]);
-    const functionArn = stack.resolve(notifier.function.functionArn);
-    expect(statements).toEqual([
-      {
+    const invoke = (fn: { functionArn: string }) => {
+      const arn = stack.resolve(fn.functionArn);
+      return {
         Effect: 'Allow',
         Action: 'lambda:InvokeFunction',
-        Resource: [functionArn, { 'Fn::Join': ['', [functionArn, ':*']] }],
-      },
-      {
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: stack.resolve(notifier.scheduleDeadLetterQueue.queueArn),
-      },
-    ]);
+        Resource: [arn, { 'Fn::Join': ['', [arn, ':*']] }],
+      };
+    };
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        invoke(notifier.dispatch.dispatcher),
+        invoke(notifier.watchdog.function),
+        {
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Resource: stack.resolve(notifier.scheduleDeadLetterQueue.queueArn),
+        },
+      ]),
+    );
+    expect(statements).toHaveLength(3);
   });
 
   it('grants sns:Publish only on the events topic', () => {
@@ -300,18 +329,25 @@ describe('GleantapChangeNotifier with two apps', () => {
     ]);
   });
 
-  it('runs the poller on Node 22, arm64, with reserved concurrency of apps + 1 and the wired environment', () => {
+  it('runs the poller on Node 22, arm64, without reserved concurrency and with the wired environment', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function').map(properties);
-    expect(functions).toHaveLength(1);
-    const fn = functions[0] ?? {};
-    expect(fn.Runtime).toBe('nodejs22.x');
-    expect(fn.Architectures).toEqual(['arm64']);
-    expect(fn.ReservedConcurrentExecutions).toBe(3);
+    // The poller, the dispatcher and the watchdog.
+    expect(functions).toHaveLength(3);
+    for (const other of functions) {
+      expect(other.Runtime).toBe('nodejs22.x');
+      expect(other.Architectures).toEqual(['arm64']);
+      expect(other.ReservedConcurrentExecutions).toBeUndefined();
+    }
+    const fn =
+      functions.find(
+        (f) =>
+          (f.Environment as Json | undefined)?.Variables &&
+          'EVENTS_TOPIC_ARN' in ((f.Environment as Json).Variables as Json),
+      ) ?? {};
     expect(fn.Timeout).toBe(240);
     expect(fn.LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } });
     expect((fn.Environment as Json).Variables).toEqual({
       GLEANTAP_BASE_URL: 'https://api.gleantap.com',
-      GLEANTAP_APP_IDS: 'app-1,app-2',
       GLEANTAP_CREDENTIALS_SECRET_ARN: stack.resolve(notifier.credentials.secretArn),
       NOTIFIER_TABLE_NAME: stack.resolve(notifier.table.tableName),
       EVENTS_TOPIC_ARN: stack.resolve(notifier.topic.topicArn),
@@ -336,65 +372,51 @@ describe('GleantapChangeNotifier with two apps', () => {
     }
   });
 
-  it('alarms on failed polls, failed publishes and stale polls per app, and on the DLQ and function errors', () => {
+  it('alarms on stale and failing apps through the watchdog, a constant number of alarms', () => {
     const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(properties);
-    expect(alarms).toHaveLength(3 * 2 + 2);
     const alarmTopic = stack.resolve(notifier.alarmTopic.topicArn);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([alarmTopic]);
-
-    // CloudFormation receives the dimensions sorted by name.
-    const dimensions = (appId: string) => [
-      { Name: APP_ID_DIMENSION, Value: appId },
-      { Name: 'service', Value: METRICS_SERVICE },
-    ];
-    const find = (metricName: string, appId: string) =>
-      alarms.filter(
-        (a) =>
-          a.Namespace === METRICS_NAMESPACE &&
-          a.MetricName === metricName &&
-          JSON.stringify(a.Dimensions) === JSON.stringify(dimensions(appId)),
-      );
-    for (const appId of ['app-1', 'app-2']) {
-      for (const metricName of [MetricName.PollFailed, MetricName.PublishFailed]) {
-        expect(find(metricName, appId)).toEqual([
-          expect.objectContaining({
-            Statistic: 'Sum',
-            ComparisonOperator: 'GreaterThanThreshold',
-            Threshold: 0,
-            EvaluationPeriods: 1,
-            TreatMissingData: 'notBreaching',
-          }),
-        ]);
-      }
-      expect(find(MetricName.PollSucceeded, appId)).toEqual([
+    const fleetWide = [{ Name: 'service', Value: METRICS_SERVICE }];
+    const find = (metricName: string) =>
+      alarms.filter((a) => a.Namespace === METRICS_NAMESPACE && a.MetricName === metricName);
+    for (const metricName of [MetricName.AppsStale, MetricName.AppsFailing]) {
+      expect(find(metricName)).toEqual([
         expect.objectContaining({
-          Statistic: 'Sum',
-          Period: 300,
-          ComparisonOperator: 'LessThanThreshold',
-          Threshold: 1,
-          EvaluationPeriods: 3,
-          DatapointsToAlarm: 3,
-          TreatMissingData: 'breaching',
+          Dimensions: fleetWide,
+          Statistic: 'Maximum',
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: 0,
+          TreatMissingData: 'notBreaching',
         }),
       ]);
     }
-    const dlq = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
-    expect(dlq).toEqual([
+    expect(find(MetricName.AppsRegistered)).toEqual([
       expect.objectContaining({
-        Namespace: 'AWS/SQS',
-        Dimensions: [{ Name: 'QueueName', Value: stack.resolve(notifier.scheduleDeadLetterQueue.queueName) }],
-        ComparisonOperator: 'GreaterThanThreshold',
-        Threshold: 0,
+        Statistic: 'SampleCount',
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 3,
+        TreatMissingData: 'breaching',
       }),
     ]);
-    const errors = alarms.filter((a) => a.MetricName === 'Errors');
-    expect(errors).toEqual([
-      expect.objectContaining({
-        Namespace: 'AWS/Lambda',
-        Dimensions: [{ Name: 'FunctionName', Value: stack.resolve(notifier.function.functionName) }],
-        Threshold: 0,
-      }),
+    expect(find(MetricName.PublishFailed)).toEqual([
+      expect.objectContaining({ Dimensions: fleetWide, Statistic: 'Sum' }),
     ]);
+    const queues = alarms
+      .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
+      .map((a) => JSON.stringify(a.Dimensions));
+    expect(queues.sort()).toEqual(
+      [notifier.scheduleDeadLetterQueue, notifier.dispatch.deadLetterQueue]
+        .map((q) => JSON.stringify([{ Name: 'QueueName', Value: stack.resolve(q.queueName) }]))
+        .sort(),
+    );
+    const errors = alarms.filter((a) => a.MetricName === 'Errors').map((a) => JSON.stringify(a.Dimensions));
+    expect(errors.sort()).toEqual(
+      [notifier.function, notifier.dispatch.dispatcher]
+        .map((f) => JSON.stringify([{ Name: 'FunctionName', Value: stack.resolve(f.functionName) }]))
+        .sort(),
+    );
+    expect(alarms).toHaveLength(8);
     expect(notifier.alarms).toHaveLength(alarms.length);
   });
 
@@ -477,7 +499,7 @@ describe('addSubscriber', () => {
   it.each([
     [{ types: [] }, /types/],
     [{ types: ['customer.deleted' as 'customer.created'] }, /types.*customer\.deleted/],
-    [{ appIds: ['app-9'] }, /appIds.*app-9/],
+    [{ appIds: ['app#9'] }, /appIds.*app#9/],
     [{ changedFields: [''] }, /changedFields/],
   ])('rejects %j naming the option', (options, message) => {
     const { stack, notifier } = newStack();
@@ -539,10 +561,14 @@ describe('props', () => {
     template.allResourcesProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0/15 6-22 * * ? *)',
     });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ NOTIFIER_DISPATCH_MINUTES: '15', NOTIFIER_MISSED_POLLS: '4' }),
+      },
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: MetricName.PollSucceeded,
+      MetricName: MetricName.AppsStale,
       Period: 900,
-      EvaluationPeriods: 4,
     });
   });
 
@@ -563,7 +589,6 @@ describe('props', () => {
   });
 
   const bad: [string, Partial<GleantapChangeNotifierProps>, RegExp][] = [
-    ['no app ids', { appIds: [] }, /appIds/],
     ['an empty app id', { appIds: ['a', ' '] }, /appIds/],
     ['an app id with a comma', { appIds: ['a,b'] }, /appIds/],
     ['an app id with the key separator', { appIds: ['a#b'] }, /appIds.*"a#b"/],
@@ -572,7 +597,8 @@ describe('props', () => {
     ['a watched field that is not a field name', { watchedFields: ['membership-tier'] }, /watchedFields/],
     ['watching id', { watchedFields: ['id'] }, /watchedFields cannot include id/],
     ['one alert email list for several apps', { alertEmails: ['staff@example.com'] }, /alertEmailsByApp/],
-    ['alert emails of an unknown app', { alertEmailsByApp: { other: ['s@example.com'] } }, /"other"/],
+    ['alert emails of an invalid app id', { alertEmailsByApp: { 'a#b': ['s@example.com'] } }, /"a#b"/],
+    ['a maximum concurrency of 1', { maxConcurrency: 1 }, /maxConcurrency/],
     ['a duplicate app id', { appIds: ['a', 'a'] }, /appIds.*"a"/],
     ['a schedule under a minute', { schedule: Duration.seconds(30) }, /schedule/],
     ['a schedule of fractional minutes', { schedule: Duration.seconds(90) }, /schedule/],
@@ -660,13 +686,19 @@ describe('NotifierStack', () => {
       .findAll()
       .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
-    const poller = stack.getLogicalId(stack.notifier.function.node.defaultChild as CfnFunction);
+    const logicalId = (fn: { node: { defaultChild?: unknown } }) =>
+      stack.getLogicalId(fn.node.defaultChild as CfnFunction);
+    const { dispatch, watchdog } = stack.notifier;
     expect(acknowledgements.map(([id]) => id.replace(/^annotation::/i, '')).sort()).toEqual(
       [
         'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        `AwsSolutions-IAM5[Resource::<${poller}.Arn>:*]`,
+        `AwsSolutions-IAM5[Resource::<${logicalId(dispatch.dispatcher)}.Arn>:*]`,
+        `AwsSolutions-IAM5[Resource::<${logicalId(watchdog.function)}.Arn>:*]`,
+        'AwsSolutions-L1',
+        'AwsSolutions-L1',
         'AwsSolutions-L1',
         'AwsSolutions-SMG4',
+        'AwsSolutions-SQS3',
         'AwsSolutions-SQS3',
         'AwsSolutions-SQS3',
       ].sort(),

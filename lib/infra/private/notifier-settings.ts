@@ -1,16 +1,25 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import {
+  checkAppId,
   checkAppIds,
   checkBaseUrl,
+  checkInteger,
   checkLookbackDays,
   checkPageSize,
   checkWatchedFields,
   DEFAULT_GLEANTAP_BASE_URL,
+  type IntegerRange,
   LOOKBACK_DAYS,
   PAGE_SIZE,
 } from '../../core/settings.ts';
 import type { GleantapChangeNotifierProps } from '../gleantap-change-notifier.ts';
+
+/**
+ * Poller invocations the poll queue's event source mapping may run at once: Lambda's limits for
+ * `MaximumConcurrency`.
+ */
+const MAX_CONCURRENCY: IntegerRange = { min: 2, max: 1000, default: 50 };
 
 /** CloudWatch evaluates at most one day of periods per alarm. */
 const MAX_ALARM_EVALUATION = Duration.days(1);
@@ -33,6 +42,7 @@ export const WIRED_ENVIRONMENT = [
 /** What the construct builds from its props, once they are checked. */
 export interface NotifierSettings {
   readonly appIds: readonly string[];
+  readonly maxConcurrency: number;
   readonly scheduleExpression: ScheduleExpression;
   readonly pollInterval: Duration;
   readonly missedPolls: number;
@@ -53,8 +63,12 @@ export function resolveNotifierProps(props: GleantapChangeNotifierProps): {
   readonly problems: readonly string[];
 } {
   const problems: string[] = [];
+  // May be empty: the app registry is the fleet, these ids only seed it.
   const appIds = Array.isArray(props.appIds) ? props.appIds : [];
-  for (const problem of checkAppIds(appIds)) problems.push(`appIds ${problem}`);
+  if (appIds.length > 0) for (const problem of checkAppIds(appIds)) problems.push(`appIds ${problem}`);
+  const maxConcurrency = props.maxConcurrency ?? MAX_CONCURRENCY.default;
+  const maxConcurrencyProblem = checkInteger(maxConcurrency, MAX_CONCURRENCY);
+  if (maxConcurrencyProblem !== undefined) problems.push(`maxConcurrency ${maxConcurrencyProblem}`);
 
   const schedule = props.schedule ?? Duration.minutes(5);
   let scheduleExpression = ScheduleExpression.rate(Duration.minutes(5));
@@ -136,7 +150,9 @@ export function resolveNotifierProps(props: GleantapChangeNotifierProps): {
     );
   }
   for (const [appId, addresses] of Object.entries(props.alertEmailsByApp ?? {})) {
-    if (!appIds.includes(appId)) problems.push(`alertEmailsByApp: "${appId}" is not one of appIds`);
+    // Apps registered with the CLI are not in appIds: check the id's form only.
+    const appIdProblem = checkAppId(appId);
+    if (appIdProblem !== undefined) problems.push(`alertEmailsByApp ${appIdProblem}`);
     for (const address of addresses) {
       const problem = emailProblem(address);
       if (problem !== undefined) problems.push(`alertEmailsByApp.${appId}: ${problem}`);
@@ -154,6 +170,7 @@ export function resolveNotifierProps(props: GleantapChangeNotifierProps): {
 
   const settings: NotifierSettings = {
     appIds,
+    maxConcurrency,
     scheduleExpression,
     pollInterval,
     missedPolls,

@@ -1,0 +1,52 @@
+/**
+ * Configuration of the fleet functions (the dispatcher and the watchdog), read from the
+ * environment their handler passes in. Like lib/config.ts it never throws: every problem comes
+ * back at once, each naming its variable.
+ */
+import type { Environment } from './config.ts';
+
+export interface FleetConfig {
+  readonly tableName: string;
+  /** The poll queue (dispatcher only). */
+  readonly queueUrl: string | null;
+  /** Minutes between dispatcher ticks: the default poll interval of every app. */
+  readonly dispatchMinutes: number;
+  /** Intervals without a complete poll before the watchdog calls an app stale. */
+  readonly missedPolls: number;
+  readonly region: string | null;
+}
+
+export type FleetConfigResult =
+  | { readonly ok: true; readonly config: FleetConfig }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+function whole(env: Environment, name: string, fallback: number, max: number, problems: string[]): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > max) {
+    problems.push(`${name} must be a whole number from 1 to ${max}, not ${JSON.stringify(raw)}.`);
+    return fallback;
+  }
+  return value;
+}
+
+/** Reads NOTIFIER_TABLE_NAME, POLL_QUEUE_URL, NOTIFIER_DISPATCH_MINUTES and NOTIFIER_MISSED_POLLS. */
+export function loadFleetConfig(env: Environment, needs: { readonly queue: boolean }): FleetConfigResult {
+  const problems: string[] = [];
+  const tableName = env.NOTIFIER_TABLE_NAME?.trim() ?? '';
+  if (!TABLE_NAME.test(tableName)) {
+    problems.push('NOTIFIER_TABLE_NAME is missing or invalid: name the DynamoDB state table.');
+  }
+  const queueUrl = env.POLL_QUEUE_URL?.trim() || null;
+  if (needs.queue && (queueUrl === null || !/^https?:\/\/\S+\.fifo$/.test(queueUrl))) {
+    problems.push('POLL_QUEUE_URL is missing or not the URL of an SQS FIFO queue (…/name.fifo).');
+  }
+  const dispatchMinutes = whole(env, 'NOTIFIER_DISPATCH_MINUTES', 5, 1440, problems);
+  const missedPolls = whole(env, 'NOTIFIER_MISSED_POLLS', 3, 1440, problems);
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || null;
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: { tableName, queueUrl, dispatchMinutes, missedPolls, region } };
+}
