@@ -1,11 +1,10 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import pLimit from 'p-limit';
+import { entrySize, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES } from '../core/sns-limits.ts';
 import type { OutboundMessage } from '../core/types.ts';
 import type { EventPublisher, PublishFailure, PublishResult } from '../ports.ts';
 
-/** SNS PublishBatch limits: 10 entries and 256 KiB of payload (messages plus attributes) per call. */
-export const MAX_BATCH_ENTRIES = 10;
-export const MAX_BATCH_BYTES = 262_144;
+export { entrySize, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES } from '../core/sns-limits.ts';
 
 export interface SnsPublisherOptions {
   readonly client: SNSClient;
@@ -16,15 +15,6 @@ export interface SnsPublisherOptions {
   readonly maxRetries?: number;
   /** Injectable for tests. @default real timers */
   readonly sleep?: (ms: number) => Promise<void>;
-}
-
-/** Bytes SNS counts for one entry: the message, the subject and every attribute's name, type and value. */
-export function entrySize(message: OutboundMessage): number {
-  let size = Buffer.byteLength(message.message) + (message.subject ? Buffer.byteLength(message.subject) : 0);
-  for (const [name, attribute] of Object.entries(message.attributes)) {
-    size += Buffer.byteLength(name) + attribute.DataType.length + Buffer.byteLength(attribute.StringValue);
-  }
-  return size;
 }
 
 /** Splits messages into PublishBatch groups that respect both the entry and the byte limit, keeping order. */

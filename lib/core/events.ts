@@ -12,6 +12,7 @@ import {
   type GleantapNotifierEvent,
 } from './event-types.ts';
 import { formatInstant, parseInstant } from './instant.ts';
+import { MAX_SUBJECT_LENGTH } from './sns-limits.ts';
 import type {
   Change,
   Channel,
@@ -27,8 +28,7 @@ export * from './event-types.ts';
 
 /** Largest opt-out e-mail text, in UTF-8 bytes. */
 export const MAX_EMAIL_TEXT_BYTES = 4096;
-/** SNS requires a `Subject` shorter than 100 characters. */
-export const MAX_SUBJECT_LENGTH = 99;
+export { MAX_SUBJECT_LENGTH } from './sns-limits.ts';
 
 /** Digits of an event's `sequence`: a customer would need 10^12 changes to outgrow them. */
 export const SEQUENCE_DIGITS = 12;
