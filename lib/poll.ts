@@ -8,9 +8,10 @@
  * was published and committed.
  */
 import { canonicalContentHash, watchedValues } from './core/content-hash.ts';
-import { diffCustomer } from './core/diff.ts';
+import { diffAgainstPublished, pendingVersionOf } from './core/diff.ts';
 import { buildMessages } from './core/events.ts';
-import type { Change, Customer, OutboundMessage, Snapshot } from './core/types.ts';
+import { changeLimitProblem } from './core/sns-limits.ts';
+import type { Change, Customer, OutboundMessage, PendingEntry, Snapshot } from './core/types.ts';
 import { computeWindow } from './core/window.ts';
 import {
   type Checkpoint,
@@ -23,6 +24,7 @@ import {
   type PollCounts,
   type PollState,
   type ScanMode,
+  type SnapshotCommit,
   type StateStore,
 } from './ports.ts';
 
@@ -93,6 +95,94 @@ export interface PollSummary extends PollCounts {
 
 /** How long a lease outlives its poll's deadline: the page in hand finishes within it. */
 export const LEASE_GRACE_MS = 60_000;
+
+/**
+ * Before publishing and before committing, a poller renews a lease that ends within this
+ * margin by its own clock (clocks of two pollers may differ by a few seconds).
+ */
+export const LEASE_MARGIN_MS = 15_000;
+
+/**
+ * Largest write-ahead intent per write, in characters of its JSON: the state item that
+ * carries it must stay under DynamoDB's 400 KB item limit with the checkpoint beside it.
+ * A page whose changes need more is published in several groups, each with its intent.
+ */
+export const MAX_INTENT_CHARS = 300_000;
+
+/** One customer's change as a page plans it. */
+interface PlannedChange {
+  readonly change: Exclude<Change, { kind: 'unchanged' }>;
+  /** The committed version the change was diffed against (null: none committed). */
+  readonly expectedVersion: number | null;
+  /** The snapshot as read (committed part and pending version), if any. */
+  readonly known: Snapshot | undefined;
+  /** Its messages, each within SNS's limits; empty when the scan announces nothing. */
+  readonly messages: readonly OutboundMessage[];
+}
+
+interface PagePlan {
+  readonly changes: readonly PlannedChange[];
+  readonly refreshes: readonly SnapshotCommit[];
+  readonly unchanged: number;
+  /** Customers rejected because one of their messages exceeds SNS's limits. */
+  readonly oversize: number;
+}
+
+interface GroupOutcome {
+  readonly sent: readonly OutboundMessage[];
+  readonly unpublished: number;
+  readonly undeliverable: number;
+  readonly conflicts: number;
+}
+
+function addOutcome(a: GroupOutcome, b: GroupOutcome): GroupOutcome {
+  return {
+    sent: [...a.sent, ...b.sent],
+    unpublished: a.unpublished + b.unpublished,
+    undeliverable: a.undeliverable + b.undeliverable,
+    conflicts: a.conflicts + b.conflicts,
+  };
+}
+
+function countTypes(
+  messages: readonly OutboundMessage[],
+): Pick<PollCounts, 'created' | 'updated' | 'optout_changed'> {
+  let created = 0;
+  let updated = 0;
+  let optout = 0;
+  for (const m of messages) {
+    if (m.type === 'customer.created') created++;
+    else if (m.type === 'customer.updated') updated++;
+    else optout++;
+  }
+  return { created, updated, optout_changed: optout };
+}
+
+/** Splits changes into groups whose intent stays within MAX_INTENT_CHARS (one group, usually). */
+function intentGroups(changes: readonly PlannedChange[]): PlannedChange[][] {
+  const groups: PlannedChange[][] = [];
+  let current: PlannedChange[] = [];
+  let size = 0;
+  for (const c of changes) {
+    const pending = pendingVersionOf(c.change);
+    const cost = JSON.stringify(pending).length + c.change.customer.id.length + 32;
+    if (current.length > 0 && size + cost > MAX_INTENT_CHARS) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(c);
+    size += cost;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** The committed part of a snapshot. */
+function withoutPending(snapshot: Snapshot): Snapshot {
+  const { pending: _, ...committed } = snapshot;
+  return committed;
+}
 
 const ZERO: PollCounts = {
   fetched: 0,
@@ -236,6 +326,7 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
   let outcome: PollOutcome;
   let error: string | undefined;
   try {
+    await run.settle(state?.intent ?? []);
     const finished = await run.pages();
     if (!finished) {
       outcome = 'incomplete';
@@ -357,6 +448,8 @@ class ScanRun {
   reachedEnd = false;
   readonly #recent = new RecentCommits(RECENT_COMMITS_LIMIT);
   #lastSaved: number;
+  /** When this poller's lease ends by its own clock (as last written). */
+  #leaseExpiresAt: number;
 
   constructor(
     private readonly deps: PollDependencies,
@@ -367,6 +460,7 @@ class ScanRun {
     this.checkpoint = scan;
     this.savedCheckpoint = scan;
     this.#lastSaved = deps.clock().getTime();
+    this.#leaseExpiresAt = this.#lastSaved + leaseTtlMs;
   }
 
   /** Walks the pages; true when the last page was handled, false when the deadline stopped it. */
@@ -399,30 +493,121 @@ class ScanRun {
     const now = this.deps.clock();
     const interval = this.options.checkpointIntervalMs ?? 10_000;
     if (!force && now.getTime() - this.#lastSaved < interval) return;
-    await this.deps.store.saveCheckpoint(
-      this.options.appId,
-      this.options.owner,
-      this.checkpoint,
-      this.options.deadline
-        ? new Date(this.options.deadline.getTime() + LEASE_GRACE_MS)
-        : new Date(now.getTime() + this.leaseTtlMs),
-    );
+    const until = this.#leaseUntil(now.getTime());
+    await this.deps.store.saveCheckpoint(this.options.appId, this.options.owner, this.checkpoint, until);
+    this.#leaseExpiresAt = until.getTime();
     this.savedCheckpoint = this.checkpoint;
     this.#lastSaved = now.getTime();
   }
 
-  /** Diffs, publishes, archives and commits one page; true when it changed any state. */
+  /** When the lease ends if renewed at `now`: a deadline's grace, or the TTL from now. */
+  #leaseUntil(now: number): Date {
+    return this.options.deadline
+      ? new Date(this.options.deadline.getTime() + LEASE_GRACE_MS)
+      : new Date(now + this.leaseTtlMs);
+  }
+
+  /**
+   * Fencing, before publishing and before committing: a lease within LEASE_MARGIN_MS of its
+   * expiry (by this poller's own clock) is renewed first, with a write conditioned on still
+   * holding it. A poller that lost its lease gets LeaseLostError here and stops.
+   */
+  async #fence(): Promise<void> {
+    const now = this.deps.clock().getTime();
+    if (now + LEASE_MARGIN_MS < this.#leaseExpiresAt) return;
+    const until = this.#leaseUntil(now);
+    await this.deps.store.renewLease(this.options.appId, this.options.owner, until);
+    this.#leaseExpiresAt = until.getTime();
+  }
+
+  /**
+   * Settles the intent a previous poll left (it crashed or lost its lease between recording
+   * and clearing it): its versions may have been published, so each becomes a pending
+   * version on its snapshot (where nothing newer got there), and the intent is cleared.
+   */
+  async settle(intent: readonly PendingEntry[]): Promise<void> {
+    if (this.options.dryRun || intent.length === 0) return;
+    this.deps.log.warn('Found the intent of an unfinished page; its versions become pending.', {
+      appId: this.options.appId,
+      customers: intent.length,
+    });
+    await this.#fence();
+    await this.deps.store.markPending(this.options.appId, intent);
+    await this.deps.store.clearIntent(this.options.appId, this.options.owner);
+  }
+
+  /**
+   * One page, in the order that makes it safe: diff; check every message of each change
+   * against SNS's limits; record the intent; publish; commit; mark what went out uncommitted
+   * as pending; clear the intent. True when it changed any state.
+   */
   async #handlePage(page: CustomerPage): Promise<boolean> {
-    const { store, publisher, clock, log } = this.deps;
-    const { appId, watchedFields, dryRun } = this.options;
+    const { appId, dryRun } = this.options;
+    const plan = await this.#diffPage(page);
+    this.#logRejections(page);
+    const counts: PollCounts = {
+      ...ZERO,
+      fetched: page.received,
+      invalid: page.rejections.length + plan.oversize,
+      unchanged: plan.unchanged,
+    };
+    if (dryRun) {
+      const messages = plan.changes.flatMap((c) => c.messages);
+      this.options.onMessages?.(messages);
+      this.#advance(page, { ...counts, ...countTypes(messages) }, false);
+      return false;
+    }
+
+    // Changes that announce nothing (a baseline) commit straight away: no subscriber holds them.
+    const silent = plan.changes.filter((c) => c.messages.length === 0);
+    const silentConflicts = await this.#commitSilent(silent);
+    let outcome: GroupOutcome = { sent: [], unpublished: 0, undeliverable: 0, conflicts: silentConflicts };
+    for (const group of intentGroups(plan.changes.filter((c) => c.messages.length > 0)))
+      outcome = addOutcome(outcome, await this.#publishAndCommit(page, group));
+    if (plan.refreshes.length > 0) {
+      // No event rides on a refresh, so a conflict here loses nothing: a newer version won.
+      const refreshed = await this.deps.store.commitSnapshots(appId, plan.refreshes);
+      const ok = new Set(refreshed.committed);
+      for (const { snapshot } of plan.refreshes) if (ok.has(snapshot.customerId)) this.#recent.set(snapshot);
+    }
+    if (outcome.conflicts > 0) {
+      this.deps.log.warn(
+        'Snapshot commits conflicted with a newer version; those customers are re-detected next poll.',
+        { appId, conflicts: outcome.conflicts },
+      );
+    }
+
+    const dirty = outcome.unpublished > 0 || outcome.conflicts > 0;
+    this.#advance(
+      page,
+      {
+        ...counts,
+        ...countTypes(outcome.sent),
+        invalid: counts.invalid + outcome.undeliverable,
+        published: outcome.sent.length,
+        unpublished: outcome.unpublished,
+        conflicts: outcome.conflicts,
+      },
+      dirty,
+    );
+    return plan.changes.length > 0 || plan.refreshes.length > 0 || dirty;
+  }
+
+  /** Reads the snapshots a page needs and diffs each customer against what subscribers may hold. */
+  async #diffPage(page: CustomerPage): Promise<PagePlan> {
+    const { store, clock, log } = this.deps;
+    const { appId, watchedFields } = this.options;
     const byId = uniqueById(page.customers);
     // Hashes first; whole snapshots only for the customers whose hash differs (few, usually).
     const heads = await store.getSnapshotHeads(appId, [...byId.keys()]);
     let unchanged = 0;
     const candidates: [string, Customer][] = [];
     for (const [id, customer] of byId) {
-      const head = this.#recent.get(id) ?? heads.get(id);
-      if (head && head.hash === canonicalContentHash(watchedValues(customer, watchedFields))) unchanged++;
+      const recent = this.#recent.get(id);
+      const head = recent ?? heads.get(id);
+      const pending = recent ? recent.pending !== undefined : heads.get(id)?.pendingHash !== undefined;
+      if (!pending && head && head.hash === canonicalContentHash(watchedValues(customer, watchedFields)))
+        unchanged++;
       else candidates.push([id, customer]);
     }
     const toRead = candidates.filter(([id]) => heads.has(id) && !this.#recent.get(id)).map(([id]) => id);
@@ -430,53 +615,101 @@ class ScanRun {
     const detectedAt = clock().toISOString();
     const emit = this.checkpoint.mode !== 'baseline' || (this.options.emitBaseline ?? false);
 
-    const changes: Exclude<Change, { kind: 'unchanged' }>[] = [];
-    const messagesByCustomer = new Map<string, OutboundMessage[]>();
-    const refreshes: Snapshot[] = [];
+    const changes: PlannedChange[] = [];
+    const refreshes: SnapshotCommit[] = [];
+    let oversize = 0;
     for (const [id, customer] of candidates) {
-      const change = diffCustomer(this.#recent.get(id) ?? stored.get(id), customer, watchedFields);
+      const known = this.#recent.get(id) ?? stored.get(id);
+      const expectedVersion = known === undefined || known.version === 0 ? null : known.version;
+      const change = diffAgainstPublished(known, customer, watchedFields);
       if (change.kind === 'unchanged') {
         unchanged++;
-        if (change.refresh) refreshes.push(change.refresh);
+        if (change.refresh) refreshes.push({ snapshot: change.refresh, expectedVersion });
         continue;
       }
-      changes.push(change);
-      if (emit) messagesByCustomer.set(id, buildMessages(change, { appId, detectedAt }));
+      const messages = emit ? buildMessages(change, { appId, detectedAt }) : [];
+      // All or nothing: a change goes out whole, or the customer is rejected before any is sent.
+      const problem = changeLimitProblem(messages);
+      if (problem !== undefined) {
+        oversize++;
+        log.error('Skipped a customer whose change SNS cannot accept; none of its events was sent.', {
+          appId,
+          customerId: id,
+          reason: problem,
+        });
+        continue;
+      }
+      changes.push({ change, expectedVersion, known, messages });
     }
-    const messages = [...messagesByCustomer.values()].flat();
-    const pageCounts: PollCounts = {
-      ...ZERO,
-      fetched: page.received,
+    return { changes, refreshes, unchanged, oversize };
+  }
+
+  #logRejections(page: CustomerPage): void {
+    if (page.rejections.length === 0) return;
+    this.deps.log.warn('Skipped invalid customer records.', {
+      appId: this.options.appId,
+      offset: page.offset,
       invalid: page.rejections.length,
-      unchanged,
-      created: messages.filter((m) => m.type === 'customer.created').length,
-      updated: messages.filter((m) => m.type === 'customer.updated').length,
-      optout_changed: messages.filter((m) => m.type === 'customer.optout_changed').length,
-    };
-    if (page.rejections.length > 0) {
-      log.warn('Skipped invalid customer records.', {
+      reasons: page.rejections
+        .slice(0, 5)
+        .map(
+          (r) =>
+            `#${page.offset + r.index}${r.customerId === undefined ? '' : ` (id ${r.customerId})`}: ${r.reason}`,
+        ),
+      customerIds: page.rejections
+        .flatMap((r) => (r.customerId === undefined ? [] : [r.customerId]))
+        .slice(0, 20),
+    });
+  }
+
+  /** Commits changes that announce nothing; returns the number of conflicts. */
+  async #commitSilent(silent: readonly PlannedChange[]): Promise<number> {
+    if (silent.length === 0) return 0;
+    const { store } = this.deps;
+    const { appId } = this.options;
+    await this.#fence();
+    // A baseline's first snapshots go in unconditional batches (see StateStore.createSnapshots).
+    const blind =
+      this.checkpoint.mode === 'baseline' ? silent.filter((c) => c.change.kind === 'created') : [];
+    const conditional = silent.filter((c) => !blind.includes(c));
+    if (blind.length > 0)
+      await store.createSnapshots(
         appId,
-        offset: page.offset,
-        invalid: page.rejections.length,
-        reasons: page.rejections
-          .slice(0, 5)
-          .map(
-            (r) =>
-              `#${page.offset + r.index}${r.customerId === undefined ? '' : ` (id ${r.customerId})`}: ${r.reason}`,
-          ),
-        customerIds: page.rejections
-          .flatMap((r) => (r.customerId === undefined ? [] : [r.customerId]))
-          .slice(0, 20),
-      });
-    }
+        blind.map((c) => c.change.next),
+      );
+    for (const c of blind) this.#recent.set(c.change.next);
+    const { committed, conflicts } =
+      conditional.length > 0
+        ? await store.commitSnapshots(
+            appId,
+            conditional.map((c) => ({ snapshot: c.change.next, expectedVersion: c.expectedVersion })),
+          )
+        : { committed: [], conflicts: [] };
+    const ok = new Set(committed);
+    for (const c of conditional) if (ok.has(c.change.customer.id)) this.#recent.set(c.change.next);
+    return conflicts.length;
+  }
 
-    if (dryRun) {
-      this.options.onMessages?.(messages);
-      this.#advance(page, pageCounts, false);
-      return false;
-    }
+  /**
+   * Records the intent of a group of changes, publishes their messages, commits the changes
+   * that went out whole, marks the rest pending (they may have gone out in part), and clears
+   * the intent. A crash anywhere leaves the intent for the next poll to settle.
+   */
+  async #publishAndCommit(page: CustomerPage, group: readonly PlannedChange[]): Promise<GroupOutcome> {
+    const { store, publisher, clock, log } = this.deps;
+    const { appId, owner } = this.options;
+    const messages = group.flatMap((c) => c.messages);
+    await this.#fence();
+    const until = this.#leaseUntil(clock().getTime());
+    await store.recordIntent(
+      appId,
+      owner,
+      group.map((c) => ({ customerId: c.change.customer.id, pending: pendingVersionOf(c.change) })),
+      until,
+    );
+    this.#leaseExpiresAt = until.getTime();
 
-    const result = messages.length > 0 ? await publisher.publish(messages) : { published: [], failed: [] };
+    const result = await publisher.publish(messages);
     const publishedIds = new Set(result.published);
     const sent = messages.filter((m) => publishedIds.has(m.id));
     const retryable = result.failed.filter((f) => !f.permanent);
@@ -494,7 +727,7 @@ class ScanRun {
       const message = messages.find((m) => m.id === failure.id);
       if (message && !undeliverable.has(message.customerId)) {
         undeliverable.add(message.customerId);
-        log.error('Skipped a customer whose event SNS cannot accept.', {
+        log.error('Skipped a customer whose event SNS refused as invalid.', {
           appId,
           customerId: message.customerId,
           reason: failure.reason,
@@ -507,63 +740,47 @@ class ScanRun {
     }
     await this.options.onStep?.('published', page);
 
-    const ready = changes.filter((change) =>
-      (messagesByCustomer.get(change.customer.id) ?? []).every((m) => publishedIds.has(m.id)),
-    );
-    // A baseline's first snapshots go in unconditional batches (see StateStore.createSnapshots).
-    const blind = new Set<(typeof ready)[number]>(
-      this.checkpoint.mode === 'baseline' ? ready.filter((c) => c.kind === 'created') : [],
-    );
-    const commits = ready
-      .filter((change) => !blind.has(change))
-      .map((change) => ({
-        snapshot: change.next,
-        expectedVersion: change.kind === 'updated' ? change.previousSnapshot.version : null,
-      }));
-    if (blind.size > 0)
-      await store.createSnapshots(
-        appId,
-        [...blind].map((c) => c.next),
-      );
+    await this.#fence();
+    const whole = group.filter((c) => c.messages.every((m) => publishedIds.has(m.id)));
     const { committed, conflicts } =
-      commits.length > 0 ? await store.commitSnapshots(appId, commits) : { committed: [], conflicts: [] };
+      whole.length > 0
+        ? await store.commitSnapshots(
+            appId,
+            whole.map((c) => ({ snapshot: c.change.next, expectedVersion: c.expectedVersion })),
+          )
+        : { committed: [], conflicts: [] };
     const committedIds = new Set(committed);
-    for (const commit of commits)
-      if (committedIds.has(commit.snapshot.customerId)) this.#recent.set(commit.snapshot);
-    for (const change of blind) this.#recent.set(change.next);
-    if (refreshes.length > 0) {
-      // No event rides on a refresh, so a conflict here loses nothing: a newer version won.
-      const refreshed = await store.commitSnapshots(
-        appId,
-        refreshes.map((snapshot) => ({ snapshot, expectedVersion: snapshot.version })),
-      );
-      const ok = new Set(refreshed.committed);
-      for (const snapshot of refreshes) if (ok.has(snapshot.customerId)) this.#recent.set(snapshot);
-    }
-    if (conflicts.length > 0) {
-      log.warn(
-        'Snapshot commits conflicted with a newer version; those customers are re-detected next poll.',
-        {
-          appId,
-          conflicts: conflicts.length,
-        },
-      );
+    for (const c of whole) if (committedIds.has(c.change.customer.id)) this.#recent.set(c.change.next);
+    // Whatever may have reached a subscriber without being committed becomes the base of the
+    // next diff: the same content is re-sent with the same id and sequence, other content
+    // is a new change from it.
+    const unsettled = group.filter((c) => !committedIds.has(c.change.customer.id));
+    if (unsettled.length > 0) {
+      const entries = unsettled.map((c) => ({
+        customerId: c.change.customer.id,
+        pending: pendingVersionOf(c.change),
+      }));
+      await store.markPending(appId, entries);
+      for (const [i, c] of unsettled.entries()) {
+        const pending = entries[i]?.pending;
+        if (pending === undefined) continue;
+        const committedPart = c.known ?? {
+          customerId: c.change.customer.id,
+          hash: '',
+          fields: {},
+          version: 0,
+        };
+        this.#recent.set({ ...withoutPending(committedPart), pending });
+      }
     }
     await this.options.onStep?.('committed', page);
-
-    const dirty = retryable.length > 0 || conflicts.length > 0;
-    this.#advance(
-      page,
-      {
-        ...pageCounts,
-        invalid: pageCounts.invalid + undeliverable.size,
-        published: sent.length,
-        unpublished: retryable.length,
-        conflicts: conflicts.length,
-      },
-      dirty,
-    );
-    return changes.length > 0 || refreshes.length > 0 || dirty;
+    await store.clearIntent(appId, owner);
+    return {
+      sent,
+      unpublished: retryable.length,
+      undeliverable: undeliverable.size,
+      conflicts: conflicts.length,
+    };
   }
 
   #advance(page: CustomerPage, counts: PollCounts, dirty: boolean): void {

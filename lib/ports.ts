@@ -2,7 +2,14 @@
  * The ports the poll cycle (lib/poll.ts) depends on. Adapters in lib/gleantap and lib/aws
  * implement them; tests can implement them with plain objects.
  */
-import type { Customer, EventType, OutboundMessage, Rejection, Snapshot } from './core/types.ts';
+import type {
+  Customer,
+  EventType,
+  OutboundMessage,
+  PendingEntry,
+  Rejection,
+  Snapshot,
+} from './core/types.ts';
 
 /** One page of getCustomers, already parsed. */
 export interface CustomerPage {
@@ -78,12 +85,25 @@ export interface PollState {
   readonly checkpoint: Checkpoint | null;
   readonly lastPoll: LastPoll | null;
   readonly lease: { readonly owner: string; readonly expiresAt: string } | null;
+  /**
+   * The write-ahead intent of a page whose poll did not get to clear it (a crash, a lost
+   * lease): versions that may have been published without being committed. Empty when none.
+   */
+  readonly intent: readonly PendingEntry[];
 }
 
-/** What a poll needs to tell an unchanged customer: the hash and version of its snapshot. */
-export type SnapshotHead = Pick<Snapshot, 'customerId' | 'hash' | 'version'>;
+/**
+ * What a poll needs to tell an unchanged customer: the hash and version of its snapshot, and
+ * whether a pending version (published, not committed) sits on it.
+ */
+export type SnapshotHead = Pick<Snapshot, 'customerId' | 'hash' | 'version'> & {
+  readonly pendingHash?: string;
+};
 
-/** A snapshot to write, conditioned on the version its diff was computed against (null: must not exist). */
+/**
+ * A snapshot to write, conditioned on the committed version its diff was computed against
+ * (null: nothing committed yet). Writing it removes any pending version it carried.
+ */
 export interface SnapshotCommit {
   readonly snapshot: Snapshot;
   readonly expectedVersion: number | null;
@@ -138,6 +158,27 @@ export interface StateStore {
   /** Gives the lease back if this owner still holds it (for error paths; endScan releases too). */
   releaseLease(appId: string, owner: string): Promise<void>;
   getPollState(appId: string): Promise<PollState | null>;
+  /**
+   * Records the write-ahead intent of the versions about to be published (replacing any
+   * intent of this owner) and extends the lease, in one write conditioned on holding the
+   * lease: a poller that lost its lease cannot record an intent, and so never publishes.
+   * @throws LeaseLostError if another owner took the lease.
+   */
+  recordIntent(
+    appId: string,
+    owner: string,
+    intent: readonly PendingEntry[],
+    leaseExpiresAt: Date,
+  ): Promise<void>;
+  /** Clears the intent once its versions are committed or marked pending. @throws LeaseLostError as above. */
+  clearIntent(appId: string, owner: string): Promise<void>;
+  /** Extends the lease. @throws LeaseLostError if another owner took it. */
+  renewLease(appId: string, owner: string, leaseExpiresAt: Date): Promise<void>;
+  /**
+   * Writes each pending version onto its customer's snapshot, where neither the committed
+   * version nor a pending one already reached it (older markers never overwrite newer ones).
+   */
+  markPending(appId: string, entries: readonly PendingEntry[]): Promise<void>;
   /** Saves progress and extends the lease; throws LeaseLostError if another owner took it. */
   saveCheckpoint(appId: string, owner: string, checkpoint: Checkpoint, leaseExpiresAt: Date): Promise<void>;
   /** Records how this invocation ended and releases the lease; throws LeaseLostError as above. */

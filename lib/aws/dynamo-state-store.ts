@@ -15,7 +15,15 @@ import pLimit from 'p-limit';
 import * as z from 'zod/mini';
 import { formatSequence } from '../core/events.ts';
 import { EVENT_TYPES } from '../core/settings.ts';
-import type { EventType, JsonValue, MessageAttribute, OutboundMessage, Snapshot } from '../core/types.ts';
+import type {
+  EventType,
+  JsonValue,
+  MessageAttribute,
+  OutboundMessage,
+  PendingEntry,
+  PendingVersion,
+  Snapshot,
+} from '../core/types.ts';
 import {
   type ArchiveQuery,
   type Checkpoint,
@@ -120,6 +128,23 @@ const attributesSchema = z.record(
   z.object({ DataType: z.enum(['String', 'String.Array']), StringValue: z.string() }),
 );
 const eventSchema = z.record(z.string(), jsonValueSchema);
+const pendingBodySchema = z.object({
+  f: fieldsSchema,
+  b: z.nullable(z.object({ h: z.string(), p: fieldsSchema })),
+});
+const intentSchema = z.array(
+  z.object({
+    c: z.string(),
+    v: z.int().check(z.minimum(1)),
+    h: z.string(),
+    f: fieldsSchema,
+    b: z.nullable(z.object({ h: z.string(), p: fieldsSchema })),
+  }),
+);
+
+/** A pending version in the short form stored in `p` (snapshots) and `intent` (the state item). */
+const basePart = (pending: PendingVersion) =>
+  pending.base === null ? null : { h: pending.base.hash, p: pending.base.previous };
 
 /** Parses a JSON attribute written by this store; a corrupt item is an error that names it. */
 function parseJsonAttribute<T>(
@@ -160,6 +185,19 @@ export function archivePartition(appId: string, time: string, eventId: string): 
  * The state table adapter. DynamoDB (and dynalite) with no transactions: the lease lives on
  * the per-app state item, so every checkpoint write is conditioned on still holding it, and
  * each snapshot commit is conditioned on the version its diff was computed against.
+ *
+ * Items (short attribute names keep reads cheap):
+ * - state `A#<app>` / `STATE`: `leaseOwner`, `leaseExpiresAt` (ms), `watermark`, `checkpoint`
+ *   and `lastPoll` (JSON), and `intent`: the write-ahead record of the page being published,
+ *   JSON `[{c: customer id, v: version, h: hash, f: fields, b: {h: base hash, p: previous} | null}]`,
+ *   written with the lease condition before publishing and removed once its versions are
+ *   committed or marked pending.
+ * - snapshot `C#<app>#<customer>` / `S`: `c` customer id, `h` hash, `v` committed version,
+ *   `f` fields (JSON); and while a version is published but not committed, `pv` its version,
+ *   `ph` its hash and `p` JSON `{f, b}` as in the intent. A committed write replaces the item,
+ *   which removes them. An item may hold only a pending version (no `v`) for a customer
+ *   whose `customer.created` went out but was never committed.
+ * - archived event `E#<app>#<day>#<shard>` / `<time>#<id>` (see {@link archivePartition}).
  */
 export class DynamoStateStore implements StateStore {
   readonly #client: DynamoDBClient;
@@ -258,6 +296,66 @@ export class DynamoStateStore implements StateStore {
     return found;
   }
 
+  async recordIntent(
+    appId: string,
+    owner: string,
+    intent: readonly PendingEntry[],
+    leaseExpiresAt: Date,
+  ): Promise<void> {
+    const stored = intent.map(({ customerId, pending }) => ({
+      c: customerId,
+      v: pending.version,
+      h: pending.hash,
+      f: pending.fields,
+      b: basePart(pending),
+    }));
+    await this.#updateHoldingLease(appId, 'SET intent = :intent, leaseExpiresAt = :expires', {
+      ':owner': { S: owner },
+      ':intent': { S: JSON.stringify(stored) },
+      ':expires': { N: String(leaseExpiresAt.getTime()) },
+    });
+  }
+
+  async clearIntent(appId: string, owner: string): Promise<void> {
+    await this.#updateHoldingLease(appId, 'REMOVE intent', { ':owner': { S: owner } });
+  }
+
+  async renewLease(appId: string, owner: string, leaseExpiresAt: Date): Promise<void> {
+    await this.#updateHoldingLease(appId, 'SET leaseExpiresAt = :expires', {
+      ':owner': { S: owner },
+      ':expires': { N: String(leaseExpiresAt.getTime()) },
+    });
+  }
+
+  async markPending(appId: string, entries: readonly PendingEntry[]): Promise<void> {
+    await Promise.all(
+      entries.map(({ customerId, pending }) =>
+        this.#limit(async () => {
+          try {
+            await this.#client.send(
+              new UpdateItemCommand({
+                TableName: this.#table,
+                Key: snapshotKey(appId, customerId),
+                UpdateExpression: 'SET c = :c, pv = :pv, ph = :ph, p = :p',
+                // Only where neither a commit nor a newer pending version got there first.
+                ConditionExpression:
+                  '(attribute_not_exists(v) OR v < :pv) AND (attribute_not_exists(pv) OR pv <= :pv)',
+                ExpressionAttributeValues: {
+                  ':c': { S: customerId },
+                  ':pv': { N: String(pending.version) },
+                  ':ph': { S: pending.hash },
+                  ':p': { S: JSON.stringify({ f: pending.fields, b: basePart(pending) }) },
+                },
+              }),
+            );
+          } catch (error) {
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          }
+        }),
+      ),
+    );
+  }
+
   async saveCheckpoint(
     appId: string,
     owner: string,
@@ -315,11 +413,11 @@ export class DynamoStateStore implements StateStore {
   async getSnapshotHeads(appId: string, customerIds: readonly string[]): Promise<Map<string, SnapshotHead>> {
     // Hash and version only: most customers of a poll are unchanged, and their fields would
     // be transferred and deserialised for nothing.
-    return this.#batchGet(appId, customerIds, '#c, h, v', toSnapshotHead);
+    return this.#batchGet(appId, customerIds, '#c, h, v, ph', toSnapshotHead);
   }
 
   async getSnapshots(appId: string, customerIds: readonly string[]): Promise<Map<string, Snapshot>> {
-    return this.#batchGet(appId, customerIds, '#c, h, v, f', toSnapshot);
+    return this.#batchGet(appId, customerIds, '#c, h, v, f, pv, ph, p', toSnapshot);
   }
 
   async #batchGet<T extends SnapshotHead>(
@@ -376,10 +474,8 @@ export class DynamoStateStore implements StateStore {
                 TableName: this.#table,
                 Item: snapshotItem(appId, snapshot),
                 ...(expectedVersion === null
-                  ? {
-                      ConditionExpression: 'attribute_not_exists(#pk)',
-                      ExpressionAttributeNames: { '#pk': PK },
-                    }
+                  ? // Not `attribute_not_exists(pk)`: an item holding only a pending version may exist.
+                    { ConditionExpression: 'attribute_not_exists(v)' }
                   : {
                       ConditionExpression: 'v = :expected',
                       ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
@@ -539,23 +635,55 @@ function toPollState(appId: string, item: Record<string, AttributeValue>): PollS
     checkpoint: item.checkpoint ? parseJsonAttribute(item, 'checkpoint', checkpointSchema) : null,
     lastPoll: item.lastPoll ? parseJsonAttribute(item, 'lastPoll', lastPollSchema) : null,
     lease: owner && expires ? { owner, expiresAt: new Date(Number(expires)).toISOString() } : null,
+    intent: item.intent
+      ? parseJsonAttribute(item, 'intent', intentSchema).map((e) => ({
+          customerId: e.c,
+          pending: {
+            version: e.v,
+            hash: e.h,
+            fields: e.f,
+            base: e.b === null ? null : { hash: e.b.h, previous: e.b.p },
+          },
+        }))
+      : [],
   };
 }
 
 function toSnapshotHead(item: Record<string, AttributeValue>): SnapshotHead {
   const customerId = item.c?.S;
-  const hash = item.h?.S;
-  const version = Number(item.v?.N);
-  if (customerId === undefined || hash === undefined || !Number.isInteger(version) || version < 1) {
+  const pendingHash = item.ph?.S;
+  // An item with only a pending version has no committed hash or version yet.
+  const committed = item.v !== undefined || pendingHash === undefined;
+  const hash = committed ? item.h?.S : '';
+  const version = committed ? Number(item.v?.N) : 0;
+  if (
+    customerId === undefined ||
+    hash === undefined ||
+    !Number.isInteger(version) ||
+    (committed && version < 1)
+  ) {
     throw new Error(
       `Snapshot item ${item[PK]?.S ?? '?'} is malformed (missing customer id, hash or version).`,
     );
   }
-  return { customerId, hash, version };
+  return { customerId, hash, version, ...(pendingHash !== undefined ? { pendingHash } : {}) };
 }
 
 function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
-  return { ...toSnapshotHead(item), fields: parseJsonAttribute(item, 'f', fieldsSchema) };
+  const { pendingHash, ...head } = toSnapshotHead(item);
+  const fields = head.version === 0 ? {} : parseJsonAttribute(item, 'f', fieldsSchema);
+  if (pendingHash === undefined) return { ...head, fields };
+  const version = Number(item.pv?.N);
+  if (!Number.isInteger(version) || version < 1)
+    throw new Error(`Snapshot item ${item[PK]?.S ?? '?'} has a malformed pending version.`);
+  const body = parseJsonAttribute(item, 'p', pendingBodySchema);
+  const pending: PendingVersion = {
+    version,
+    hash: pendingHash,
+    fields: body.f,
+    base: body.b === null ? null : { hash: body.b.h, previous: body.b.p },
+  };
+  return { ...head, fields, pending };
 }
 
 const isEventType = (value: string | undefined): value is EventType =>

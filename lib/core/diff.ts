@@ -3,7 +3,15 @@
  */
 import { canonicalContentHash, canonicalJson, canonicalValue, watchedValues } from './content-hash.ts';
 import { parseOptout } from './customer.ts';
-import type { Change, Channel, Customer, JsonValue, OptoutChange, Snapshot } from './types.ts';
+import type {
+  Change,
+  Channel,
+  Customer,
+  JsonValue,
+  OptoutChange,
+  PendingVersion,
+  Snapshot,
+} from './types.ts';
 
 const CHANNELS: readonly Channel[] = ['email', 'sms'];
 
@@ -85,4 +93,68 @@ function sameValue(field: string, before: JsonValue, after: JsonValue): boolean 
     if (a !== undefined && b !== undefined) return a === b;
   }
   return canonicalJson(before) === canonicalJson(after);
+}
+
+/**
+ * Diffs `customer` against what subscribers may hold: the snapshot's pending version when
+ * it has one (published, not committed), else the committed snapshot ({@link diffCustomer}).
+ *
+ * - Same content as the pending version: the published change rebuilt from its base, so
+ *   it is re-sent with the same ids and `sequence` (the pending version).
+ * - Other content, a return to the committed content included: a new change from the
+ *   published content, at the pending version + 1, with `previous` taken from it.
+ * - Only a field newly added to the watched set differs: `unchanged`, with a `refresh` at
+ *   the pending version (committing it settles the pending version without an event).
+ */
+export function diffAgainstPublished(
+  snapshot: Snapshot | undefined,
+  customer: Customer,
+  watched: readonly string[],
+): Change {
+  const pending = snapshot?.pending;
+  if (snapshot === undefined || pending === undefined) return diffCustomer(snapshot, customer, watched);
+  const published: Snapshot = {
+    customerId: customer.id,
+    hash: pending.hash,
+    fields: pending.fields,
+    version: pending.version,
+  };
+  const fields = watchedValues(customer, watched);
+  if (canonicalContentHash(fields) !== pending.hash) {
+    const change = diffCustomer(published, customer, watched);
+    return change.kind === 'unchanged' ? { ...change, snapshot } : change;
+  }
+  if (pending.base === null) return diffCustomer(undefined, customer, watched);
+  const base: Snapshot = {
+    customerId: customer.id,
+    hash: pending.base.hash,
+    // The fields that changed had these values; every other watched field had today's.
+    fields: { ...pending.fields, ...pending.base.previous },
+    version: pending.version - 1,
+  };
+  const change = diffCustomer(base, customer, watched);
+  if (change.kind !== 'unchanged') return change;
+  return {
+    kind: 'unchanged',
+    customer,
+    snapshot,
+    refresh: {
+      customerId: customer.id,
+      hash: pending.hash,
+      fields: pending.fields,
+      version: pending.version,
+    },
+  };
+}
+
+/** The pending version a change announces: what to record before its events are published. */
+export function pendingVersionOf(change: Exclude<Change, { kind: 'unchanged' }>): PendingVersion {
+  const { next } = change;
+  return {
+    version: next.version,
+    hash: next.hash,
+    fields: next.fields,
+    base:
+      change.kind === 'created' ? null : { hash: change.previousSnapshot.hash, previous: change.previous },
+  };
 }

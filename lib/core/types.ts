@@ -47,15 +47,44 @@ export type ParseResult =
   | { readonly ok: true; readonly customer: Customer }
   | { readonly ok: false; readonly rejection: Omit<Rejection, 'index'> };
 
+/**
+ * A version whose events were published (or may have been, even in part) but whose snapshot
+ * was not committed: what subscribers may hold. A later diff starts from it, never from the
+ * older committed content, so a published change is never contradicted.
+ */
+export interface PendingVersion {
+  readonly version: number;
+  /** Content hash and watched fields of the published content. */
+  readonly hash: string;
+  readonly fields: Readonly<Record<string, JsonValue>>;
+  /**
+   * What the published change was diffed against, to rebuild it (same ids, same `previous`)
+   * when the same content is seen again: its hash and the old values of the changed fields.
+   * Null for a `customer.created`.
+   */
+  readonly base: { readonly hash: string; readonly previous: Readonly<Record<string, JsonValue>> } | null;
+}
+
 /** What the state table remembers of a customer. */
 export interface Snapshot {
   readonly customerId: string;
-  /** Content hash of the watched fields in canonical form. */
+  /** Content hash of the watched fields in canonical form ('' when only a pending version exists). */
   readonly hash: string;
   /** Watched fields as last committed (canonical values). */
   readonly fields: Readonly<Record<string, JsonValue>>;
-  /** Per-customer version: 1 at first sight, +1 per committed change. Events carry it as `sequence`. */
+  /**
+   * Per-customer version: 1 at first sight, +1 per published change. Events carry it as
+   * `sequence`. 0 when nothing was committed yet, only a pending version.
+   */
   readonly version: number;
+  /** A newer version published but not committed, if any (see {@link PendingVersion}). */
+  readonly pending?: PendingVersion;
+}
+
+/** A customer's pending version, as recorded before publishing (the write-ahead intent). */
+export interface PendingEntry {
+  readonly customerId: string;
+  readonly pending: PendingVersion;
 }
 
 export interface OptoutChange {

@@ -1,4 +1,4 @@
-import type { OutboundMessage, Snapshot } from '../core/types.ts';
+import type { OutboundMessage, PendingEntry, Snapshot } from '../core/types.ts';
 import {
   type ArchiveQuery,
   type Checkpoint,
@@ -39,6 +39,39 @@ export class MemoryStateStore implements StateStore {
     return this.states.get(appId) ?? null;
   }
 
+  async recordIntent(
+    appId: string,
+    owner: string,
+    intent: readonly PendingEntry[],
+    leaseExpiresAt: Date,
+  ): Promise<void> {
+    const state = this.#holding(appId, owner);
+    this.states.set(appId, { ...state, intent, lease: { owner, expiresAt: leaseExpiresAt.toISOString() } });
+  }
+
+  async clearIntent(appId: string, owner: string): Promise<void> {
+    const state = this.#holding(appId, owner);
+    this.states.set(appId, { ...state, intent: [] });
+  }
+
+  async renewLease(appId: string, owner: string, leaseExpiresAt: Date): Promise<void> {
+    const state = this.#holding(appId, owner);
+    this.states.set(appId, { ...state, lease: { owner, expiresAt: leaseExpiresAt.toISOString() } });
+  }
+
+  async markPending(appId: string, entries: readonly PendingEntry[]): Promise<void> {
+    for (const { customerId, pending } of entries) {
+      const key = `${appId}#${customerId}`;
+      const current = this.snapshots.get(key);
+      if ((current?.version ?? 0) >= pending.version) continue;
+      if ((current?.pending?.version ?? 0) > pending.version) continue;
+      this.snapshots.set(key, {
+        ...(current ?? { customerId, hash: '', fields: {}, version: 0 }),
+        pending,
+      });
+    }
+  }
+
   async saveCheckpoint(
     appId: string,
     owner: string,
@@ -65,7 +98,10 @@ export class MemoryStateStore implements StateStore {
   }
 
   async getSnapshotHeads(appId: string, customerIds: readonly string[]): Promise<Map<string, SnapshotHead>> {
-    return this.getSnapshots(appId, customerIds);
+    const heads = new Map<string, SnapshotHead>();
+    for (const [id, { customerId, hash, version, pending }] of await this.getSnapshots(appId, customerIds))
+      heads.set(id, { customerId, hash, version, ...(pending ? { pendingHash: pending.hash } : {}) });
+    return heads;
   }
 
   async getSnapshots(appId: string, customerIds: readonly string[]): Promise<Map<string, Snapshot>> {
@@ -83,7 +119,8 @@ export class MemoryStateStore implements StateStore {
     for (const { snapshot, expectedVersion } of commits) {
       const key = `${appId}#${snapshot.customerId}`;
       const current = this.snapshots.get(key);
-      if ((current?.version ?? null) !== expectedVersion) {
+      const committedVersion = current === undefined || current.version === 0 ? null : current.version;
+      if (committedVersion !== expectedVersion) {
         conflicts.push(snapshot.customerId);
         continue;
       }
@@ -113,7 +150,14 @@ export class MemoryStateStore implements StateStore {
 
   #state(appId: string): PollState {
     return (
-      this.states.get(appId) ?? { appId, watermark: null, checkpoint: null, lastPoll: null, lease: null }
+      this.states.get(appId) ?? {
+        appId,
+        watermark: null,
+        checkpoint: null,
+        lastPoll: null,
+        lease: null,
+        intent: [],
+      }
     );
   }
 

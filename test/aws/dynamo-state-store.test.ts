@@ -6,7 +6,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStateTable } from '../../lib/aws/create-table.ts';
 import { ARCHIVE_SHARDS, archivePartition, DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
-import type { OutboundMessage, Snapshot } from '../../lib/core/types.ts';
+import type { OutboundMessage, PendingEntry, Snapshot } from '../../lib/core/types.ts';
 import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import { type Checkpoint, LeaseLostError } from '../../lib/ports.ts';
 
@@ -131,10 +131,71 @@ describe('DynamoStateStore against dynalite', () => {
       checkpoint: null,
       lastPoll,
       lease: null,
+      intent: [],
     });
     await expect(store.endScan('end-app', 'me', { checkpoint: null, lastPoll })).rejects.toBeInstanceOf(
       LeaseLostError,
     );
+  });
+
+  it('records the intent only under the lease, returns it with the state, and clears it', async () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    await store.acquireLease('intent-app', 'one', now, 60_000);
+    const intent: PendingEntry[] = [
+      {
+        customerId: 'c1',
+        pending: { version: 3, hash: 'h3', fields: { a: 1 }, base: { hash: 'h2', previous: { a: 0 } } },
+      },
+      { customerId: 'c2', pending: { version: 1, hash: 'h1', fields: { a: 'x' }, base: null } },
+    ];
+    const until = new Date(now.getTime() + 90_000);
+    await store.recordIntent('intent-app', 'one', intent, until);
+    const state = await store.getPollState('intent-app');
+    expect(state?.intent).toEqual(intent);
+    expect(state?.lease?.expiresAt).toBe(until.toISOString());
+    // A poller that lost its lease can neither record an intent nor clear one.
+    const taken = await store.acquireLease('intent-app', 'two', new Date(now.getTime() + 100_000), 60_000);
+    expect(taken?.intent).toEqual(intent);
+    await expect(store.recordIntent('intent-app', 'one', [], until)).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(store.clearIntent('intent-app', 'one')).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(store.renewLease('intent-app', 'one', until)).rejects.toBeInstanceOf(LeaseLostError);
+    await store.clearIntent('intent-app', 'two');
+    expect((await store.getPollState('intent-app'))?.intent).toEqual([]);
+  });
+
+  it('marks pending versions where nothing newer is, and a commit replaces them', async () => {
+    const app = 'pending-app';
+    await store.commitSnapshots(app, [{ snapshot: snap('p1', 2), expectedVersion: null }]);
+    const v3 = { version: 3, hash: 'h3', fields: { a: 3 }, base: { hash: 'h-p1-2', previous: { a: 2 } } };
+    const created = { version: 1, hash: 'n1', fields: { a: 'new' }, base: null };
+    await store.markPending(app, [
+      { customerId: 'p1', pending: v3 },
+      { customerId: 'p2', pending: created },
+    ]);
+    // Older than what is there: a committed version, or a newer pending one. Neither lands.
+    await store.markPending(app, [
+      { customerId: 'p1', pending: { ...v3, version: 2, hash: 'old' } },
+      { customerId: 'p2', pending: { ...created, version: 0 } },
+    ]);
+    const heads = await store.getSnapshotHeads(app, ['p1', 'p2']);
+    expect(heads.get('p1')).toEqual({ customerId: 'p1', hash: 'h-p1-2', version: 2, pendingHash: 'h3' });
+    expect(heads.get('p2')).toEqual({ customerId: 'p2', hash: '', version: 0, pendingHash: 'n1' });
+    const full = await store.getSnapshots(app, ['p1', 'p2']);
+    expect(full.get('p1')).toEqual({ ...snap('p1', 2), pending: v3 });
+    expect(full.get('p2')).toEqual({ customerId: 'p2', hash: '', fields: {}, version: 0, pending: created });
+
+    // A pending-only item counts as "nothing committed"; committing removes the pending version.
+    const result = await store.commitSnapshots(app, [
+      { snapshot: snap('p2', 1, 'n1'), expectedVersion: null },
+      { snapshot: snap('p1', 4), expectedVersion: 2 },
+    ]);
+    expect(result.conflicts).toEqual([]);
+    const after = await store.getSnapshots(app, ['p1', 'p2']);
+    expect(after.get('p1')).toEqual(snap('p1', 4));
+    expect(after.get('p2')).toEqual(snap('p2', 1, 'n1'));
+    // A stale pending version never lands on a committed newer one.
+    await store.markPending(app, [{ customerId: 'p1', pending: v3 }]);
+    expect((await store.getSnapshots(app, ['p1'])).get('p1')).toEqual(snap('p1', 4));
   });
 
   it('reads snapshots in batches of 100 and commits only on the version the diff saw', async () => {

@@ -7,7 +7,8 @@ import {
   watchedValues,
 } from '../../lib/core/content-hash.ts';
 import { parseCustomer } from '../../lib/core/customer.ts';
-import { diffCustomer } from '../../lib/core/diff.ts';
+import { diffAgainstPublished, diffCustomer, pendingVersionOf } from '../../lib/core/diff.ts';
+import { buildMessages } from '../../lib/core/events.ts';
 import type { Change, Customer, Snapshot } from '../../lib/core/types.ts';
 import { customer, respelled } from './arbitraries.ts';
 
@@ -226,6 +227,69 @@ describe('diffCustomer: laws', () => {
           expect(o.optedOut).toBe(b[`${o.channel}_optout`] === 1);
           expect(o.previousOptedOut).toBe(!o.optedOut);
         }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('diffAgainstPublished: what subscribers may hold', () => {
+  const ctx = { appId: 'a', detectedAt: '2024-03-02T08:30:00.000Z' };
+  const committed = snapshotOf(jane, 1);
+  const published = parsed({ ...jane, email_optout: 1 });
+  const first = updated(diffCustomer(committed, published, W));
+  const withPending: Snapshot = { ...committed, pending: pendingVersionOf(first) };
+  const ids = (change: Change) => buildMessages(change, ctx).map((m) => [m.id, m.sequence]);
+
+  it('is diffCustomer when nothing is pending', () => {
+    expect(diffAgainstPublished(committed, published, W)).toEqual(first);
+    expect(diffAgainstPublished(undefined, jane, W)).toEqual(diffCustomer(undefined, jane, W));
+  });
+
+  it('re-sends the published change, same ids and sequence, when the same content comes back', () => {
+    const again = diffAgainstPublished(withPending, published, W);
+    expect(ids(again)).toEqual(ids(first));
+    expect(updated(again).previous).toEqual({ email_optout: 0 });
+  });
+
+  it('treats a return to the committed content as a new change from the published one', () => {
+    const back = updated(diffAgainstPublished(withPending, jane, W));
+    expect(back.next.version).toBe(3);
+    expect(back.previous).toEqual({ email_optout: 1 });
+    expect(back.optoutChanges).toEqual([{ channel: 'email', optedOut: false, previousOptedOut: true }]);
+  });
+
+  it('diffs other content against the published content, at the next version', () => {
+    const moved = updated(diffAgainstPublished(withPending, parsed({ ...published, lastname: 'Roe' }), W));
+    expect(moved.next.version).toBe(3);
+    expect(moved.changedFields).toEqual(['lastname']);
+    expect(moved.previousSnapshot.hash).toBe(first.next.hash);
+  });
+
+  it('re-sends a pending customer.created as the same created event', () => {
+    const created = diffCustomer(undefined, jane, W);
+    if (created.kind !== 'created') throw new Error('expected created');
+    const only: Snapshot = {
+      customerId: jane.id,
+      hash: '',
+      fields: {},
+      version: 0,
+      pending: pendingVersionOf(created),
+    };
+    expect(ids(diffAgainstPublished(only, jane, W))).toEqual(ids(created));
+    const changed = updated(diffAgainstPublished(only, parsed({ ...jane, firstname: 'Janet' }), W));
+    expect(changed.next.version).toBe(2);
+    expect(changed.previous).toEqual({ firstname: 'Jane' });
+  });
+
+  it('law: the same content as the pending version always rebuilds the same events', () => {
+    fc.assert(
+      fc.property(customer, customer, fc.integer({ min: 1, max: 1000 }), (before, after, version) => {
+        const base = snapshotOf({ ...before, id: after.id }, version);
+        const change = diffCustomer(base, after, W);
+        if (change.kind === 'unchanged') return;
+        const pending: Snapshot = { ...base, pending: pendingVersionOf(change) };
+        expect(ids(diffAgainstPublished(pending, after, W))).toEqual(ids(change));
       }),
       { numRuns: 300 },
     );

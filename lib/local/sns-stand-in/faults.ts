@@ -42,6 +42,12 @@ export interface EntryFault {
   readonly code?: string;
   /** @default `Internal Error` */
   readonly message?: string;
+  /**
+   * Report the entries as the sender's fault (`SenderFault` true: the entry itself is
+   * unacceptable, so a publisher does not retry it), e.g. with code `InvalidParameter`.
+   * @default false
+   */
+  readonly senderFault?: boolean;
 }
 
 /** Fault injection controls of a running stand-in. */
@@ -66,6 +72,7 @@ export interface EntryFailurePlan {
   readonly fails: (id: string, position: number) => boolean;
   readonly code: string;
   readonly message: string;
+  readonly senderFault: boolean;
 }
 
 const DEFAULT_CODES: Record<number, string> = {
@@ -140,18 +147,19 @@ export class FaultBook implements SnsFaults {
     const { rule } = counted;
     const code = rule.code ?? 'InternalError';
     const message = rule.message ?? 'Internal Error';
+    const senderFault = rule.senderFault ?? false;
     if (rule.ids !== undefined) {
       const ids = new Set(rule.ids);
-      return { fails: (id) => ids.has(id), code, message };
+      return { fails: (id) => ids.has(id), code, message, senderFault };
     }
     if (rule.count !== undefined) {
       const count = rule.count;
-      return { fails: (_id, position) => position < count, code, message };
+      return { fails: (_id, position) => position < count, code, message, senderFault };
     }
     const probability = rule.probability;
     if (probability !== undefined) {
-      return { fails: () => this.#random() < probability, code, message };
+      return { fails: () => this.#random() < probability, code, message, senderFault };
     }
-    return { fails: () => true, code, message };
+    return { fails: () => true, code, message, senderFault };
   }
 }

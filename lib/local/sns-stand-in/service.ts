@@ -474,7 +474,7 @@ export class SnsService {
         continue;
       }
       if (plan?.fails(id, validPosition) === true) {
-        failed += this.#failedEntryXml(id, plan.code, plan.message, false);
+        failed += this.#failedEntryXml(id, plan.code, plan.message, plan.senderFault);
       } else {
         const messageId = this.#accept(topic, validated.value, 'PublishBatch', id);
         successful += `<member>${el('Id', id)}${el('MessageId', messageId)}</member>`;
