@@ -15,7 +15,6 @@ import {
 } from '../../lib/core/content-hash.ts';
 import { parseCustomer } from '../../lib/core/customer.ts';
 import type { GleantapNotifierEvent } from '../../lib/core/event-types.ts';
-import { formatSequence } from '../../lib/core/events.ts';
 import type { Customer, JsonValue } from '../../lib/core/types.ts';
 import type {
   FaultHandle,
@@ -27,6 +26,7 @@ import { type PollOptions, type PollSummary, pollApp } from '../../lib/poll.ts';
 import { startCliProcess } from '../support/cli-process.ts';
 import type { FaultStack } from '../support/fault-stack.ts';
 import { eventOf } from '../support/harness.ts';
+import { SubscriberModel } from '../support/subscriber-model.ts';
 
 /** The fault a run is built around; seed % PRIMARY.length picks it, so consecutive seeds cover all. */
 export const PRIMARY = [
@@ -38,6 +38,7 @@ export const PRIMARY = [
   'gleantap-drift',
   'sns-500',
   'sns-failed-entries',
+  'sns-sender-fault',
   'ddb-throttle',
   'ddb-unprocessed-keys',
   'ddb-conflict',
@@ -62,6 +63,10 @@ export interface RunReport {
   readonly lost: number;
   readonly duplicates: number;
   readonly unexpected: number;
+  /** The same content announced again under a higher sequence (after a second writer's conflict). */
+  readonly reannounced: number;
+  /** Polls with faults off until the last complete, fresh scan. */
+  readonly recoveryPolls: number;
   readonly problems: string[];
 }
 
@@ -183,26 +188,55 @@ export function expectedEvents(before: Map<string, Customer>, after: Map<string,
 const channelOf = (e: GleantapNotifierEvent) =>
   e.type === 'customer.optout_changed' ? e.data.channel : null;
 
+/** Every CloudEvent the stand-in accepted for `appId`, in the order it accepted them. */
+export function appEvents(fs: FaultStack, appId: string): GleantapNotifierEvent[] {
+  const source = `gleantap:app/${encodeURIComponent(appId)}`;
+  return fs.stack.sns
+    .messages()
+    .map((m) => eventOf(m.message, m.messageStructure))
+    .filter((e) => e.source === source);
+}
+
 /**
- * Checks the events published for an app and its stored snapshots against the ground truth.
- * Counts lost events (an expected event with no matching one), duplicates (same id again; its
- * body must equal the first apart from `time`, the detection time), and unexpected events
- * (a distinct event no change called for, e.g. for a touch).
+ * Judges a run. The judge is the subscriber model (test/support/subscriber-model.ts) fed
+ * every event of the app in the order SNS accepted them, the baseline's included: its mirror
+ * must equal the simulator's population (`after`), no sequence may carry two contents, and
+ * every opt-out state that changed since the baseline and then held across the complete
+ * polls of the recovery must have been announced to it. Besides, from the events after the
+ * baseline (`since`): lost events (a change of the ground truth with no event carrying its
+ * content), duplicates (same id again; the body must equal the first but `time`), unexpected
+ * events (for a customer no change called for, e.g. a touch), re-announcements (the same
+ * content again under a higher sequence, after a second writer's conflict), and the stored
+ * state (snapshots equal to the population, no pending version, intent, checkpoint or lease).
  */
 export async function verify(
   fs: FaultStack,
   appId: string,
   before: Map<string, Customer>,
   after: Map<string, Customer>,
-  /** Only these customers' events and snapshots (a partial check, without the unexpected and state checks). */
+  /** Index of the first event after the baseline, in {@link appEvents}. */
+  since: number,
+  /** Only these customers (a partial check, without the unexpected and state checks). */
   scope?: ReadonlySet<string>,
-): Promise<{ expected: number; lost: number; duplicates: number; unexpected: number; problems: string[] }> {
+): Promise<{
+  expected: number;
+  lost: number;
+  duplicates: number;
+  unexpected: number;
+  reannounced: number;
+  problems: string[];
+}> {
   const problems: string[] = [];
   const source = `gleantap:app/${encodeURIComponent(appId)}`;
-  const events = fs.stack.sns
-    .messages()
-    .map((m) => eventOf(m.message, m.messageStructure))
-    .filter((e) => e.source === source);
+  const all = appEvents(fs, appId);
+  const model = new SubscriberModel();
+  model.applyAll(all);
+  for (const conflict of model.sequenceConflicts())
+    problems.push(
+      `sequence ${conflict.sequence} of ${conflict.subject} carried ${conflict.contents.length} contents`,
+    );
+
+  const events = all.slice(since);
   const byId = new Map<string, GleantapNotifierEvent>();
   let duplicates = 0;
   const withoutTime = (e: GleantapNotifierEvent) => JSON.stringify({ ...e, time: undefined });
@@ -218,52 +252,69 @@ export async function verify(
   }
 
   if (scope) after = new Map([...after].filter(([id]) => scope.has(id)));
-  const snapshots = await fs.plainStore.getSnapshots(appId, [...after.keys()]);
+  problems.push(...model.differences(source, after, scope).map((d) => `subscriber: ${d}`));
+
   const expectations = expectedEvents(before, after);
+  const changed = new Set(expectations.map((e) => e.customerId));
   const matched = new Set<string>();
   let lost = 0;
   for (const want of expectations) {
-    const version = snapshots.get(want.customerId)?.version;
+    const content = canonicalJson(JSON.parse(JSON.stringify(want.customer)));
     const found = [...byId.values()].find(
       (e) =>
         !matched.has(e.id) &&
         e.subject === want.customerId &&
         e.type === want.type &&
         channelOf(e) === want.channel &&
-        canonicalJson(e.data.customer) === canonicalJson(JSON.parse(JSON.stringify(want.customer))) &&
-        JSON.stringify(e.data.changed_fields) === JSON.stringify(want.changedFields) &&
-        version !== undefined &&
-        e.sequence === formatSequence(version) &&
+        canonicalJson(e.data.customer) === content &&
         (e.type !== 'customer.optout_changed' || e.data.opted_out === want.optedOut),
     );
     if (found === undefined) {
       lost++;
-      problems.push(
-        `lost: ${want.type}${want.channel ? `/${want.channel}` : ''} for ${want.customerId} (snapshot version ${version})`,
-      );
+      problems.push(`lost: ${want.type}${want.channel ? `/${want.channel}` : ''} for ${want.customerId}`);
     } else {
       matched.add(found.id);
     }
+    if (want.type === 'customer.optout_changed' && want.channel && want.optedOut !== undefined) {
+      if (!model.announced(source, want.customerId, want.channel, want.optedOut))
+        problems.push(
+          `opt-out state ${want.channel}=${want.optedOut} of ${want.customerId} was never announced`,
+        );
+    }
+    if (want.type === 'customer.created') {
+      for (const channel of ['email', 'sms'] as const)
+        if (!model.announced(source, want.customerId, channel, want.customer[`${channel}_optout`] === 1))
+          problems.push(`opt-out state ${channel} of new customer ${want.customerId} was never announced`);
+    }
   }
   let unexpected = 0;
+  let reannounced = 0;
   for (const event of byId.values()) {
     if (matched.has(event.id) || scope) continue;
+    if (changed.has(event.subject)) {
+      reannounced++;
+      continue;
+    }
     unexpected++;
     problems.push(`unexpected: ${event.type} ${event.subject} sequence ${event.sequence}`);
   }
 
+  const snapshots = await fs.plainStore.getSnapshots(appId, [...after.keys()]);
   for (const [id, customer] of after) {
     const snapshot = snapshots.get(id);
     const hash = contentHash(watchedValues(customer, DEFAULT_WATCHED_FIELDS));
     if (snapshot === undefined) problems.push(`snapshot missing for ${id}`);
     else if (snapshot.hash !== hash) problems.push(`snapshot of ${id} differs from the population`);
+    else if (snapshot.pending && !scope) problems.push(`snapshot of ${id} still has a pending version`);
   }
-  if (scope) return { expected: expectations.length, lost, duplicates, unexpected, problems };
+  const result = { expected: expectations.length, lost, duplicates, unexpected, reannounced, problems };
+  if (scope) return result;
   const state = await fs.plainStore.getPollState(appId);
   if (state?.watermark == null) problems.push('no watermark after a complete poll');
   if (state?.checkpoint) problems.push('a checkpoint is left after a complete poll');
   if (state?.lease) problems.push('the lease is still held after the last poll');
-  return { expected: expectations.length, lost, duplicates, unexpected, problems };
+  if (state?.intent.length) problems.push('an intent is left after the last poll');
+  return result;
 }
 
 interface Plan {
@@ -310,6 +361,16 @@ function inject(
     case 'sns-failed-entries':
       fs.stack.sns.faults.failEntries({ count: int(rng, 1, 3), times: int(rng, 1, 4) });
       return;
+    case 'sns-sender-fault':
+      // SNS refuses entries as the sender's fault: the publisher does not retry them.
+      fs.stack.sns.faults.failEntries({
+        count: int(rng, 1, 2),
+        times: int(rng, 1, 2),
+        senderFault: true,
+        code: 'InvalidParameter',
+        message: 'Injected: invalid parameter',
+      });
+      return;
     case 'ddb-throttle':
       if (rng() < 0.5) fs.dynamo.throttleRetried += 1;
       else fs.dynamo.throttleOutlasting += 1;
@@ -352,18 +413,25 @@ async function recover(
   pageSize: number,
   outcomes: string[],
   options: { clock?: () => Date; fresh?: boolean; limit?: number } = {},
-): Promise<boolean> {
+): Promise<number | undefined> {
   const clock = options.clock ?? (() => new Date());
-  for (let i = 0; i < (options.limit ?? 6); i++) {
+  for (let i = 1; i <= (options.limit ?? MAX_RECOVERY_POLLS); i++) {
     const summary = await pollApp(fs.deps({ clock }), pollOptions(appId, pageSize));
     outcomes.push(`recovery:${summary.outcome}`);
     if (summary.outcome !== 'complete') continue;
-    if (!options.fresh) return true;
+    if (!options.fresh) return i;
     const state = await fs.plainStore.getPollState(appId);
-    if (state?.watermark === summary.startedAt) return true;
+    if (state?.watermark === summary.startedAt) return i;
   }
-  return false;
+  return undefined;
 }
+
+/**
+ * The bound on recovery: with faults off, the scan that was running completes within this
+ * many polls, and so does a fresh one after it (a resumed scan, then at most one poll that
+ * re-reads a window a conflict or a refused entry left dirty).
+ */
+export const MAX_RECOVERY_POLLS = 3;
 
 const GLEANTAP_ATTEMPTS = 3;
 
@@ -379,9 +447,11 @@ export async function runInProcess(fs: FaultStack, seed: number, prefix = 'rel')
   const outcomes: string[] = [];
   const problems: string[] = [];
 
-  const baseline = await pollApp(fs.deps(), pollOptions(appId, pageSize));
+  // The baseline announces everyone, so the subscriber model's mirror starts complete.
+  const baseline = await pollApp(fs.deps(), pollOptions(appId, pageSize, { emitBaseline: true }));
   outcomes.push(`baseline:${baseline.outcome}`);
   if (baseline.outcome !== 'complete') problems.push(`baseline ${baseline.outcome}: ${baseline.error}`);
+  const since = appEvents(fs, appId).length;
   const before = groundTruth(app);
   mutate(app, rng, int(rng, 1, Math.ceil(customers * 0.4)));
   const mid = groundTruth(app);
@@ -423,15 +493,23 @@ export async function runInProcess(fs: FaultStack, seed: number, prefix = 'rel')
     record(a, 'concurrent-a');
     record(b, 'concurrent-b');
     count('two polls at once', 1);
+    // Exactly one of the two holds the lease; the other exits without polling.
     const held = [a, b].filter((s) => s.outcome === 'lease_held').length;
-    if (held > 1) problems.push('both concurrent polls were refused the lease');
+    if (held !== 1) problems.push(`${2 - held} of the two concurrent polls held the lease`);
   } else {
     record(await pollApp(fs.deps(), pollOptions(appId, pageSize)), 'faulted');
   }
 
   for (const handle of plan.gleantap) count(plan.labels.get(handle) ?? 'gleantap', handle.fired);
   count('sns-500 (failed PublishBatch calls)', fs.sns.failedCalls - sns0.failedCalls);
-  count('sns-failed-entries', fs.sns.failedEntries - sns0.failedEntries);
+  count(
+    'sns-failed-entries',
+    fs.sns.failedEntries - sns0.failedEntries - (fs.sns.senderFaultEntries - sns0.senderFaultEntries),
+  );
+  count(
+    'sns-sender-fault (entries refused, not retried)',
+    fs.sns.senderFaultEntries - sns0.senderFaultEntries,
+  );
   count('ddb-throttle (retried by the SDK)', fs.dynamo.fired.throttleRetried - ddb0.throttleRetried);
   count(
     'ddb-throttle (outlasting SDK retries)',
@@ -442,14 +520,24 @@ export async function runInProcess(fs: FaultStack, seed: number, prefix = 'rel')
   clearFaults(fs);
 
   // First the scan that was running when the faults hit: it must deliver every change made before it.
-  if (!(await recover(fs, appId, pageSize, outcomes))) problems.push('no poll completed with faults off');
-  const early = await verify(fs, appId, before, groundTruth(app), new Set(mid.keys()));
+  const first = await recover(fs, appId, pageSize, outcomes);
+  if (first === undefined) problems.push(`no poll completed within ${MAX_RECOVERY_POLLS} with faults off`);
+  // A customer whose entry SNS refused as the sender's fault is rejected like an invalid
+  // record: the scan that refused it moves on, and a later scan of its window announces it.
+  const early = await verify(
+    fs,
+    appId,
+    before,
+    groundTruth(app),
+    since,
+    new Set([...mid.keys()].filter((id) => !fs.sns.refusedSubjects.has(id))),
+  );
   problems.push(...early.problems.map((p) => `after the first complete scan: ${p}`));
   // Then a scan that started after everything (drift inserts included) must leave nothing behind.
-  if (!(await recover(fs, appId, pageSize, outcomes, { fresh: true })))
-    problems.push('no fresh scan completed with faults off');
+  const fresh = await recover(fs, appId, pageSize, outcomes, { fresh: true });
+  if (fresh === undefined) problems.push(`no fresh scan completed within ${MAX_RECOVERY_POLLS} polls`);
   const after = groundTruth(app);
-  const checked = await verify(fs, appId, before, after);
+  const checked = await verify(fs, appId, before, after, since);
   return {
     seed,
     scenario: primary,
@@ -458,6 +546,7 @@ export async function runInProcess(fs: FaultStack, seed: number, prefix = 'rel')
     faults,
     polls: outcomes.length,
     outcomes,
+    recoveryPolls: (first ?? MAX_RECOVERY_POLLS) + (fresh ?? MAX_RECOVERY_POLLS),
     ...checked,
     problems: [...problems, ...checked.problems],
   };
@@ -477,8 +566,9 @@ export async function runKilled(fs: FaultStack, seed: number, prefix = 'kill'): 
   app.seed(customers, { seed });
   const outcomes: string[] = [];
   const problems: string[] = [];
-  const baseline = await pollApp(fs.deps(), pollOptions(appId, pageSize));
+  const baseline = await pollApp(fs.deps(), pollOptions(appId, pageSize, { emitBaseline: true }));
   outcomes.push(`baseline:${baseline.outcome}`);
+  const since = appEvents(fs, appId).length;
   const before = groundTruth(app);
   mutate(app, rng, int(rng, Math.ceil(customers * 0.2), Math.ceil(customers * 0.6)));
   const expected = expectedEvents(before, groundTruth(app)).length;
@@ -525,10 +615,10 @@ export async function runKilled(fs: FaultStack, seed: number, prefix = 'kill'): 
   }
   // The dead process holds a 15-minute lease: the next scheduled poll comes after it expired.
   const later = () => new Date(Date.now() + 16 * 60_000);
-  if (!(await recover(fs, appId, pageSize, outcomes, { clock: later })))
-    problems.push('no poll completed after the kill');
+  const recovered = await recover(fs, appId, pageSize, outcomes, { clock: later });
+  if (recovered === undefined) problems.push(`no poll completed within ${MAX_RECOVERY_POLLS} after the kill`);
   const after = groundTruth(app);
-  const checked = await verify(fs, appId, before, after);
+  const checked = await verify(fs, appId, before, after, since);
   return {
     seed,
     scenario: 'sigkill',
@@ -537,6 +627,7 @@ export async function runKilled(fs: FaultStack, seed: number, prefix = 'kill'): 
     faults,
     polls: outcomes.length,
     outcomes,
+    recoveryPolls: recovered ?? MAX_RECOVERY_POLLS,
     ...checked,
     problems: [...problems, ...checked.problems],
   };
@@ -551,7 +642,9 @@ export class Figures {
   lost = 0;
   duplicates = 0;
   unexpected = 0;
+  reannounced = 0;
   polls = 0;
+  maxRecoveryPolls = 0;
   failedRuns = 0;
 
   add(report: RunReport): void {
@@ -562,7 +655,9 @@ export class Figures {
     this.lost += report.lost;
     this.duplicates += report.duplicates;
     this.unexpected += report.unexpected;
+    this.reannounced += report.reannounced;
     this.polls += report.polls;
+    this.maxRecoveryPolls = Math.max(this.maxRecoveryPolls, report.recoveryPolls);
     if (report.problems.length > 0) this.failedRuns++;
   }
 
@@ -574,6 +669,8 @@ export class Figures {
       ['events lost', this.lost],
       ['duplicates delivered (same id, same body)', this.duplicates],
       ['unexpected events', this.unexpected],
+      ['re-announced under a higher sequence (second writer)', this.reannounced],
+      ['most recovery polls in a run', this.maxRecoveryPolls],
       ['runs with a problem', this.failedRuns],
     ];
     const faultRows = Object.entries(this.faults).sort(([a], [b]) => a.localeCompare(b));

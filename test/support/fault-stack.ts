@@ -9,8 +9,8 @@
  * ProvisionedThroughputExceededException thrown inside the SDK's retry loop (the SDK retries
  * it, as it would a real throttle) or outside it (a throttle that outlasted the SDK's
  * retries), UnprocessedKeys returned for part of a BatchGetItem (the store retries those), and
- * conditional conflicts made by writing the snapshot behind the poll's back (with a second,
- * uninstrumented client) just before its conditional PutItem.
+ * conditional conflicts made by a second writer (a second, uninstrumented client) that
+ * commits other, newer content for the customer just before the poll's conditional PutItem.
  */
 import {
   type BatchGetItemCommandInput,
@@ -21,7 +21,7 @@ import {
   type PutItemCommandInput,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
 import { createGleantapClient, type GleantapClient } from '../../lib/gleantap/client.ts';
@@ -29,7 +29,7 @@ import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/l
 import type { PollDependencies } from '../../lib/poll.ts';
 import type { Log } from '../../lib/ports.ts';
 import { assertPublishedContract } from './event-contract.ts';
-import { silentLog } from './harness.ts';
+import { eventOf, silentLog } from './harness.ts';
 
 /** Which DynamoDB calls a throttle may hit. */
 export type DynamoCall = 'lease' | 'checkpoint' | 'end' | 'read' | 'commit' | 'batch-write';
@@ -75,7 +75,7 @@ export class DynamoFaults {
   throttleCalls: ReadonlySet<DynamoCall> = new Set(['read', 'commit', 'batch-write', 'checkpoint']);
   /** BatchGetItem calls that leave part of their keys unprocessed. */
   unprocessedKeys = 0;
-  /** Conditional snapshot PutItems that find a snapshot written behind their back. */
+  /** Conditional snapshot PutItems that find other, newer content written behind their back. */
   conflicts = 0;
   readonly fired: DynamoFaultCounts = {
     throttleRetried: 0,
@@ -125,11 +125,28 @@ export class DynamoFaults {
         }
         if (call === 'commit' && this.conflicts > 0) {
           const input = args.input as PutItemCommandInput;
-          if (input.ConditionExpression !== undefined) {
+          if (input.ConditionExpression !== undefined && input.Item) {
             this.conflicts--;
             this.fired.conflicts++;
-            // Another writer commits the very snapshot this poll is about to commit.
-            await sideClient.send(new PutItemCommand({ TableName: input.TableName, Item: input.Item }));
+            // A second writer commits other, newer content just before this poll's commit:
+            // a version above the one about to be written, with a hash and fields of its own.
+            const version = Number(input.Item.v?.N ?? '1') + 1;
+            const fields: unknown = JSON.parse(input.Item.f?.S ?? '{}');
+            const other = {
+              ...(typeof fields === 'object' && fields !== null ? fields : {}),
+              last_location: `second writer ${version}`,
+            };
+            await sideClient.send(
+              new PutItemCommand({
+                TableName: input.TableName,
+                Item: {
+                  ...input.Item,
+                  v: { N: String(version) },
+                  h: { S: `second-writer-${this.fired.conflicts}` },
+                  f: { S: JSON.stringify(other) },
+                },
+              }),
+            );
           }
         }
         return next(args);
@@ -156,6 +173,10 @@ export class DynamoFaults {
 export interface SnsFaultCounts {
   failedCalls: number;
   failedEntries: number;
+  /** Failed entries SNS reported as the sender's fault (not retried). */
+  senderFaultEntries: number;
+  /** Customers (event subjects) with an entry SNS refused as the sender's fault. */
+  readonly refusedSubjects: Set<string>;
 }
 
 export interface FaultStack {
@@ -194,14 +215,27 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
   const snsClient = new SNSClient({ ...common, endpoint: stack.sns.endpoint, maxAttempts: 1 });
   const dynamo = new DynamoFaults();
   dynamo.install(dynamodb, side);
-  const sns: SnsFaultCounts = { failedCalls: 0, failedEntries: 0 };
+  const sns: SnsFaultCounts = {
+    failedCalls: 0,
+    failedEntries: 0,
+    senderFaultEntries: 0,
+    refusedSubjects: new Set(),
+  };
   snsClient.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName !== 'PublishBatchCommand') return next(args);
       try {
         const out = await next(args);
-        const output = out.output as { Failed?: unknown[] };
+        const output = out.output as { Failed?: { Id?: string; SenderFault?: boolean }[] };
+        const input = args.input as PublishBatchCommandInput;
         sns.failedEntries += output.Failed?.length ?? 0;
+        for (const failed of output.Failed ?? []) {
+          if (failed.SenderFault !== true) continue;
+          sns.senderFaultEntries++;
+          const entry = input.PublishBatchRequestEntries?.find((e) => e.Id === failed.Id);
+          if (entry?.Message === undefined) continue;
+          sns.refusedSubjects.add(eventOf(entry.Message, entry.MessageStructure).subject);
+        }
         return out;
       } catch (error) {
         sns.failedCalls++;

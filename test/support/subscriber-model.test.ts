@@ -156,6 +156,17 @@ describe('SubscriberModel', () => {
         { type: 'customer.optout_changed', channel: 'email', opted_out: true },
       ),
     );
+    // The sibling of an applied change (same sequence) still announces its state.
+    model.apply(event('b-up', 'c1', 3, { email_optout: 1, sms_optout: 0 }));
+    model.apply(
+      event(
+        'b-sms',
+        'c1',
+        3,
+        { email_optout: 1, sms_optout: 0 },
+        { type: 'customer.optout_changed', channel: 'sms', opted_out: false },
+      ),
+    );
     // Stale: announced to nobody.
     model.apply(
       event(
@@ -169,7 +180,18 @@ describe('SubscriberModel', () => {
     expect(model.announced(SOURCE, 'c1', 'email', false)).toBe(true);
     expect(model.announced(SOURCE, 'c1', 'sms', true)).toBe(true);
     expect(model.announced(SOURCE, 'c1', 'email', true)).toBe(true);
-    expect(model.announced(SOURCE, 'c1', 'sms', false)).toBe(false);
-    expect(model.optoutAnnouncements(SOURCE, 'c1')).toHaveLength(4);
+    expect(model.optoutAnnouncements(SOURCE, 'c1')).toHaveLength(5);
+    const stale = new SubscriberModel();
+    stale.apply(event('x', 'c1', 5, { email_optout: 0 }));
+    stale.apply(
+      event(
+        'y',
+        'c1',
+        4,
+        { email_optout: 1 },
+        { type: 'customer.optout_changed', channel: 'email', opted_out: true },
+      ),
+    );
+    expect(stale.announced(SOURCE, 'c1', 'email', true)).toBe(false);
   });
 });

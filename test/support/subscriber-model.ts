@@ -44,7 +44,10 @@ export interface OptoutAnnouncement {
   readonly sequence: string;
   /** `customer.optout_changed`, or `customer.created` (the initial state it carries). */
   readonly type: string;
-  /** Whether the model applied the event that announced it. */
+  /**
+   * Whether it reached the subscriber as current: the event was applied, or dropped only
+   * because the customer.updated of the same change (same sequence) was applied first.
+   */
   readonly applied: boolean;
 }
 
@@ -123,7 +126,11 @@ export class SubscriberModel {
 
     const verdict = this.#judge(event, sequence, customerKey);
     this.counts[verdict]++;
-    this.#announce(event, sequence, customerKey, verdict === 'applied');
+    // An opt-out event shares its sequence with the customer.updated of the same change, so
+    // the rule drops it when the update came first; it still told the subscriber the state
+    // of the change it applied. An older sequence announced nothing.
+    const sibling = verdict === 'stale' && this.#lastSequence.get(customerKey) === sequence;
+    this.#announce(event, sequence, customerKey, verdict === 'applied' || sibling);
     return verdict;
   }
 
@@ -173,10 +180,17 @@ export class SubscriberModel {
    * How the mirror of `source` differs from `expected` (subject → record, e.g. the simulator's
    * parsed population): one sentence per missing, extra or different customer; empty when equal.
    */
-  differences(source: string, expected: ReadonlyMap<string, unknown>): string[] {
-    const mirror = this.mirror(source);
+  differences(
+    source: string,
+    expected: ReadonlyMap<string, unknown>,
+    /** Judge only these subjects (the rest of the mirror is not looked at). */
+    only?: ReadonlySet<string>,
+  ): string[] {
+    const all = this.mirror(source);
+    const mirror = only ? new Map([...all].filter(([subject]) => only.has(subject))) : all;
     const out: string[] = [];
     for (const [subject, record] of expected) {
+      if (only && !only.has(subject)) continue;
       const held = mirror.get(subject);
       if (held === undefined) out.push(`${subject}: missing from the mirror`);
       else if (contentOf(held) !== contentOf(record))
@@ -204,8 +218,8 @@ export class SubscriberModel {
   }
 
   /**
-   * Whether an event the model applied announced that `subject` is or became `optedOut` on
-   * `channel` (a dropped event announced nothing to this subscriber).
+   * Whether an event announced, as current, that `subject` is or became `optedOut` on
+   * `channel` (see {@link OptoutAnnouncement.applied}; an older sequence announced nothing).
    */
   announced(source: string, subject: string, channel: 'email' | 'sms', optedOut: boolean): boolean {
     return this.optoutAnnouncements(source, subject).some(
