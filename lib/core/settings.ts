@@ -21,6 +21,12 @@ export interface IntegerRange {
   readonly default: number;
 }
 
+/**
+ * Pollers the poll queue's event source mapping runs at once: Lambda's range for
+ * `MaximumConcurrency`. It bounds the fleet's concurrency and Gleantap request rate.
+ */
+export const MAX_CONCURRENCY: IntegerRange = { min: 2, max: 1000, default: 50 };
+
 /** Members per `getCustomers` page: Gleantap documents `limit` as at most 1000. */
 export const PAGE_SIZE: IntegerRange = { min: 1, max: 1000, default: 1000 };
 

@@ -4,9 +4,11 @@ import {
   checkAppIds,
   checkBaseUrl,
   checkEmail,
+  checkInteger,
   checkLookbackDays,
   checkPageSize,
   checkWatchedFields,
+  MAX_CONCURRENCY,
 } from '../core/settings.ts';
 import type { NotifierStackProps } from './notifier-stack.ts';
 
@@ -16,7 +18,10 @@ import type { NotifierStackProps } from './notifier-stack.ts';
  * numbers and booleans.
  */
 export const CONTEXT_KEYS = {
-  /** Required. The Gleantap app ids: an array, or a comma-separated string. */
+  /**
+   * Optional. Gleantap app ids that seed the app registry on deploy: an array, or a
+   * comma-separated string. More apps are added with `npx gleantap-notifier apps add`.
+   */
   appIds: 'gleantap:appIds',
   /** Optional. ARN of an existing secret with the Gleantap keys; default: a new secret. */
   credentialsSecretArn: 'gleantap:credentialsSecretArn',
@@ -42,8 +47,10 @@ export const CONTEXT_KEYS = {
   emitBaseline: 'gleantap:emitBaseline',
   /** Optional. Extra watched member fields: array or comma-separated. */
   watchedFields: 'gleantap:watchedFields',
-  /** Optional. Concurrency reserved for the poller (default: app count + 1). */
+  /** Optional. Concurrency reserved for the poller (default: none). */
   reservedConcurrency: 'gleantap:reservedConcurrency',
+  /** Optional. Pollers the poll queue runs at once, 2 to 1000 (default 50). */
+  maxConcurrency: 'gleantap:maxConcurrency',
   /** Optional. The CloudFormation stack name (default GleantapNotifier). */
   stackName: 'gleantap:stackName',
 } as const;
@@ -93,12 +100,8 @@ export function stackPropsFromContext(
     }
   };
 
-  const appIds = read(CONTEXT_KEYS.appIds, (value) => checked(parseList(value), checkAppIds));
-  if (appIds === undefined && !problems.some((p) => p.startsWith(CONTEXT_KEYS.appIds))) {
-    problems.push(
-      `${CONTEXT_KEYS.appIds} is required: the Gleantap app ids to poll, e.g. -c ${CONTEXT_KEYS.appIds}=app1,app2`,
-    );
-  }
+  // Absent: a registry-only deployment (apps are added with `apps add`).
+  const appIds = read(CONTEXT_KEYS.appIds, (value) => checked(parseList(value), checkAppIds)) ?? [];
   const credentialsSecretArn = read(CONTEXT_KEYS.credentialsSecretArn, parseString);
   const alertEntries = read(CONTEXT_KEYS.alertEmails, parseAlertEmails);
   const alarmEmails = read(CONTEXT_KEYS.alarmEmails, (value) => checked(parseList(value), checkEmails));
@@ -114,14 +117,15 @@ export function stackPropsFromContext(
     checked(parseList(value), checkWatchedFields),
   );
   const reservedConcurrency = read(CONTEXT_KEYS.reservedConcurrency, parsePositiveInteger);
+  const maxConcurrency = read(CONTEXT_KEYS.maxConcurrency, (value) =>
+    checkedOne(parseInteger(value), (n) => checkInteger(n, MAX_CONCURRENCY)),
+  );
   const stackName = read(CONTEXT_KEYS.stackName, parseString) ?? 'GleantapNotifier';
 
   const alertEmailsByApp =
-    alertEntries === undefined || appIds === undefined
-      ? undefined
-      : groupAlertEmails(alertEntries, appIds, problems);
+    alertEntries === undefined ? undefined : groupAlertEmails(alertEntries, appIds, problems);
 
-  if (problems.length > 0 || appIds === undefined) throw new ContextError(problems);
+  if (problems.length > 0) throw new ContextError(problems);
 
   return {
     stackName,
@@ -139,6 +143,7 @@ export function stackPropsFromContext(
         ...(alertEmailsByApp === undefined ? {} : { alertEmailsByApp }),
         ...(alarmEmails === undefined ? {} : { alarmEmails }),
         ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }),
+        ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
       },
     },
   };

@@ -41,14 +41,14 @@ async function cdk(args: readonly string[], outdir: string): Promise<SynthResult
 describe('npx cdk synth', () => {
   let outdir: string;
   let synth: SynthResult;
-  let missingAppIds: SynthResult;
+  let badContext: SynthResult;
 
   beforeAll(async () => {
     outdir = await mkdtemp(join(tmpdir(), 'gleantap-synth-'));
     // Both at once: each is mostly process start-up and waiting.
-    [synth, missingAppIds] = await Promise.all([
+    [synth, badContext] = await Promise.all([
       cdk(['synth', '--no-notices', '-c', 'gleantap:appIds=demo'], outdir),
-      cdk(['synth', '--no-notices'], join(outdir, 'missing')),
+      cdk(['synth', '--no-notices', '-c', 'gleantap:pageSize=5000'], join(outdir, 'bad')),
     ]);
   }, SYNTH_TIMEOUT_MS);
 
@@ -76,8 +76,9 @@ describe('npx cdk synth', () => {
     }
   });
 
-  it('fails with a message naming gleantap:appIds when it is missing', () => {
-    expect(missingAppIds.code).not.toBe(0);
-    expect(missingAppIds.stderr).toMatch(/gleantap:appIds is required/);
+  it('fails with a message naming an invalid context key', () => {
+    expect(badContext.code).not.toBe(0);
+    expect(badContext.stderr).toMatch(/gleantap:pageSize/);
+    expect(badContext.stderr).not.toMatch(/^\s+at /m);
   });
 });

@@ -80,10 +80,8 @@ describe('stackPropsFromContext', () => {
     expect(pollInterval?.toMinutes()).toBe(15);
   });
 
-  it('names the missing app ids key and shows how to pass it', () => {
-    expect(problemsOf({})).toEqual([
-      expect.stringMatching(/^gleantap:appIds is required.*-c gleantap:appIds=/),
-    ]);
+  it('reads no app ids as a registry-only deployment, and rejects an empty list', () => {
+    expect(fromContext({}).props.notifier.appIds).toEqual([]);
     expect(problemsOf({ 'gleantap:appIds': ' , ' })).toEqual([expect.stringMatching(/^gleantap:appIds: /)]);
   });
 
@@ -95,6 +93,7 @@ describe('stackPropsFromContext', () => {
       'gleantap:pageSize': '1.5',
       'gleantap:emitBaseline': 'yes',
       'gleantap:reservedConcurrency': '0',
+      'gleantap:maxConcurrency': '1',
     });
     expect(problems.map((p) => p.split(':').slice(0, 2).join(':'))).toEqual([
       CONTEXT_KEYS.appIds,
@@ -103,12 +102,13 @@ describe('stackPropsFromContext', () => {
       CONTEXT_KEYS.pageSize,
       CONTEXT_KEYS.emitBaseline,
       CONTEXT_KEYS.reservedConcurrency,
+      CONTEXT_KEYS.maxConcurrency,
     ]);
   });
 
   it('puts every problem in the error message', () => {
-    expect(() => fromContext({ 'gleantap:schedule': 'x' })).toThrow(
-      /gleantap:appIds[\s\S]*gleantap:schedule/,
+    expect(() => fromContext({ 'gleantap:schedule': 'x', 'gleantap:pageSize': '0' })).toThrow(
+      /gleantap:schedule[\s\S]*gleantap:pageSize/,
     );
   });
 

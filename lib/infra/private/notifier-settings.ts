@@ -9,17 +9,11 @@ import {
   checkPageSize,
   checkWatchedFields,
   DEFAULT_GLEANTAP_BASE_URL,
-  type IntegerRange,
   LOOKBACK_DAYS,
+  MAX_CONCURRENCY,
   PAGE_SIZE,
 } from '../../core/settings.ts';
 import type { GleantapChangeNotifierProps } from '../gleantap-change-notifier.ts';
-
-/**
- * Poller invocations the poll queue's event source mapping may run at once: Lambda's limits for
- * `MaximumConcurrency`.
- */
-const MAX_CONCURRENCY: IntegerRange = { min: 2, max: 1000, default: 50 };
 
 /** CloudWatch evaluates at most one day of periods per alarm. */
 const MAX_ALARM_EVALUATION = Duration.days(1);
