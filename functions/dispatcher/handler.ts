@@ -17,7 +17,7 @@ import type { Environment } from '../../lib/config.ts';
 import { type DispatchSummary, dispatchPolls } from '../../lib/dispatch.ts';
 import { type FleetConfig, loadFleetConfig } from '../../lib/fleet-config.ts';
 import { METRICS_SERVICE } from '../../lib/metric-names.ts';
-import type { Log } from '../../lib/ports.ts';
+import { toLog } from '../../lib/powertools-log.ts';
 
 const scheduledSchema = z.object({ scheduledTime: z.string().check(z.minLength(1)) });
 const customResourceSchema = z.object({
@@ -40,15 +40,6 @@ export interface DispatcherDependencies {
   readonly clock?: () => Date;
   /** Sends the custom resource's answer. @default fetch PUT to the pre-signed URL */
   readonly respond?: (url: string, body: string) => Promise<void>;
-}
-
-function toLog(logger: Logger): Log {
-  return {
-    debug: (message, fields) => logger.debug(message, { ...fields }),
-    info: (message, fields) => logger.info(message, { ...fields }),
-    warn: (message, fields) => logger.warn(message, { ...fields }),
-    error: (message, fields) => logger.error(message, { ...fields }),
-  };
 }
 
 async function putResponse(url: string, body: string): Promise<void> {

@@ -21,7 +21,7 @@ import { type Environment, loadConfig, type NotifierConfig } from '../../lib/con
 import { createGleantapClient } from '../../lib/gleantap/client.ts';
 import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
 import { type PollSummary, pollApp } from '../../lib/poll.ts';
-import type { Log } from '../../lib/ports.ts';
+import { toLog } from '../../lib/powertools-log.ts';
 import { parseSqsPollEvent, pollBatch } from './sqs-batch.ts';
 
 /**
@@ -51,15 +51,6 @@ export interface HandlerDependencies {
 
 export interface PollerInput {
   readonly appId: string;
-}
-
-function toLog(logger: Logger): Log {
-  return {
-    debug: (message, fields) => logger.debug(message, { ...fields }),
-    info: (message, fields) => logger.info(message, { ...fields }),
-    warn: (message, fields) => logger.warn(message, { ...fields }),
-    error: (message, fields) => logger.error(message, { ...fields }),
-  };
 }
 
 function recordMetrics(metrics: Metrics, summary: PollSummary): void {
