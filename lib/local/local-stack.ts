@@ -13,7 +13,7 @@ import {
   type GleantapSimulatorOptions,
   startGleantapSimulator,
 } from './gleantap-simulator.ts';
-import { type SnsStandIn, startSnsStandIn } from './sns-stand-in.ts';
+import { type SnsStandIn, type SnsStandInOptions, startSnsStandIn } from './sns-stand-in.ts';
 
 /** The stand-ins accept any signature; these placeholders only satisfy the SDK. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -23,6 +23,8 @@ export interface LocalStackOptions {
   readonly tableName?: string;
   readonly topicName?: string;
   readonly simulator?: GleantapSimulatorOptions;
+  /** Options of the SNS stand-in, e.g. an SQS endpoint to deliver `sqs` subscriptions to. */
+  readonly sns?: SnsStandInOptions;
   /** Create the table (false leaves it to a test of `create-table`). @default true */
   readonly createTable?: boolean;
 }
@@ -58,7 +60,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const tableName = options.tableName ?? 'gleantap-notifier-local';
   const [db, sns, gleantap] = await Promise.all([
     startDynalite(),
-    startSnsStandIn(),
+    startSnsStandIn(options.sns ?? {}),
     startGleantapSimulator(options.simulator ?? {}),
   ]);
   const topicArn = sns.topicArn(options.topicName ?? 'gleantap-notifier-events');

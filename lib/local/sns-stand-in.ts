@@ -18,6 +18,7 @@ import {
   SnsService,
   type SubscriptionInfo,
 } from './sns-stand-in/service.ts';
+import type { SnsSigning } from './sns-stand-in/signing.ts';
 
 export type { DeliveredMessage, NotificationEnvelope } from './sns-stand-in/delivery.ts';
 export type { CallFault, EntryFault, SnsAction, SnsFaults } from './sns-stand-in/faults.ts';
@@ -31,6 +32,7 @@ export type {
   SubscriptionInfo,
   SubscriptionProtocol,
 } from './sns-stand-in/service.ts';
+export type { SnsSigning } from './sns-stand-in/signing.ts';
 
 /** Options of {@link startSnsStandIn}. */
 export interface SnsStandInOptions {
@@ -44,6 +46,16 @@ export interface SnsStandInOptions {
   readonly seed?: number;
   /** How long one HTTP delivery may take before it counts as failed. @default 5000 */
   readonly deliveryTimeoutMs?: number;
+  /**
+   * An SQS-protocol endpoint (the SQS stand-in's) that `sqs` subscriptions are delivered to,
+   * raw or in the SNS envelope as the subscription says. @default - sqs deliveries are only recorded
+   */
+  readonly sqsEndpoint?: string;
+  /**
+   * Sign HTTP(S) and SQS envelopes for real with this key, so receivers can verify them
+   * against a locally generated certificate. @default - a placeholder signature
+   */
+  readonly signing?: SnsSigning;
 }
 
 /** A running SNS stand-in. */
@@ -119,6 +131,8 @@ export const startSnsStandIn = async (options: SnsStandInOptions = {}): Promise<
     accountId,
     random: seededRandom(options.seed ?? 1),
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 5000,
+    ...(options.sqsEndpoint === undefined ? {} : { sqsEndpoint: options.sqsEndpoint }),
+    ...(options.signing === undefined ? {} : { signing: options.signing }),
   });
 
   const server = http.createServer((request, response) => {

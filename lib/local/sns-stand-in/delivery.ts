@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { RecordedAttribute } from './message.ts';
+import { type SnsSigning, signSnsMessage } from './signing.ts';
 
 /** A message as one subscription receives it. */
 export interface DeliveredMessage {
@@ -24,18 +25,22 @@ export interface NotificationEnvelope {
   readonly Subject?: string;
   readonly Message: string;
   readonly Timestamp: string;
-  readonly SignatureVersion: '1';
+  readonly SignatureVersion: '1' | '2';
   readonly Signature: string;
   readonly SigningCertURL: string;
   readonly UnsubscribeURL: string;
   readonly MessageAttributes?: Readonly<Record<string, { readonly Type: string; readonly Value: string }>>;
 }
 
-/** Builds the notification envelope; the signature is a fixed placeholder, not a real SHA1withRSA one. */
+/**
+ * Builds the notification envelope, signed as SNS signs it when `signing` is given;
+ * otherwise the signature is a fixed placeholder, not a real one.
+ */
 export const notificationEnvelope = (
   delivered: DeliveredMessage,
   region: string,
   unsubscribeBase: string,
+  signing?: SnsSigning,
 ): NotificationEnvelope => {
   const names = Object.keys(delivered.attributes);
   const attributes: Record<string, { Type: string; Value: string }> = {};
@@ -48,20 +53,57 @@ export const notificationEnvelope = (
         attribute.StringValue ?? Buffer.from(attribute.BinaryValue ?? new Uint8Array()).toString('base64'),
     };
   }
-  return {
-    Type: 'Notification',
+  const unsigned = {
+    Type: 'Notification' as const,
     MessageId: delivered.messageId,
     TopicArn: delivered.topicArn,
     ...(delivered.subject !== undefined ? { Subject: delivered.subject } : {}),
     Message: delivered.message,
     Timestamp: delivered.timestamp,
-    SignatureVersion: '1',
-    Signature: Buffer.from(`sns-stand-in:${delivered.messageId}`).toString('base64'),
-    SigningCertURL: `https://sns.${region}.amazonaws.com/SimpleNotificationService-sns-stand-in.pem`,
     UnsubscribeURL: `${unsubscribeBase}/?Action=Unsubscribe&SubscriptionArn=${encodeURIComponent(delivered.subscriptionArn)}`,
     ...(names.length > 0 ? { MessageAttributes: attributes } : {}),
   };
+  if (signing !== undefined) return signSnsMessage(unsigned, signing);
+  return {
+    ...unsigned,
+    SignatureVersion: '1',
+    Signature: Buffer.from(`sns-stand-in:${delivered.messageId}`).toString('base64'),
+    SigningCertURL: `https://sns.${region}.amazonaws.com/SimpleNotificationService-sns-stand-in.pem`,
+  };
 };
+
+/**
+ * The SQS queue URL behind a queue ARN on an SQS endpoint (`<endpoint>/<account>/<name>`,
+ * the form the SQS stand-in serves), or undefined for anything that is not a queue ARN.
+ */
+export const queueUrlOf = (sqsEndpoint: string, queueArn: string): string | undefined => {
+  const match = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:(\d{12}):([A-Za-z0-9_.-]{1,80})$/.exec(queueArn);
+  return match === null ? undefined : `${sqsEndpoint}/${match[1]}/${match[2]}`;
+};
+
+/**
+ * Sends one message to an SQS queue with the JSON protocol's SendMessage, as SNS does for a
+ * subscribed queue. Resolves (never rejects) with the outcome.
+ */
+export const sendToQueue = (
+  sqsEndpoint: string,
+  queueUrl: string,
+  body: string,
+  attributes: Readonly<Record<string, { readonly DataType: string; readonly StringValue: string }>>,
+  agent: http.Agent,
+  timeoutMs: number,
+): Promise<PostOutcome> =>
+  postNotification(
+    sqsEndpoint,
+    JSON.stringify({
+      QueueUrl: queueUrl,
+      MessageBody: body,
+      ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
+    }),
+    { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' },
+    { http: agent, https: new https.Agent() },
+    timeoutMs,
+  );
 
 /** The outcome of one HTTP delivery attempt. */
 export type PostOutcome =

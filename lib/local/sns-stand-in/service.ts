@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { type DeliveredMessage, notificationEnvelope, postNotification } from './delivery.ts';
+import {
+  type DeliveredMessage,
+  notificationEnvelope,
+  postNotification,
+  queueUrlOf,
+  sendToQueue,
+} from './delivery.ts';
 import { invalidParameter, notFound, SnsError } from './errors.ts';
 import { type CallFailure, FaultBook } from './faults.ts';
 import {
@@ -20,6 +26,7 @@ import {
   validateMessage,
 } from './message.ts';
 import { el, type QueryNode, resultXml } from './query.ts';
+import type { SnsSigning } from './signing.ts';
 
 /** A message the stand-in accepted, in the order it accepted them. */
 export interface RecordedMessage {
@@ -107,6 +114,10 @@ export interface ServiceSettings {
   readonly accountId: string;
   readonly random: () => number;
   readonly deliveryTimeoutMs: number;
+  /** Where `sqs` subscriptions are delivered (an SQS-protocol endpoint); unset: only recorded. */
+  readonly sqsEndpoint?: string;
+  /** Signs HTTP(S) and SQS envelopes as SNS does; unset: a placeholder signature. */
+  readonly signing?: SnsSigning;
 }
 
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
@@ -545,6 +556,8 @@ export class SnsService {
       this.#runLocal(subscription.local, message, record);
     } else if (subscription.protocol === 'http' || subscription.protocol === 'https') {
       this.#postHttp(subscription, message, record);
+    } else if (subscription.protocol === 'sqs' && this.#settings.sqsEndpoint !== undefined) {
+      this.#sendToQueue(this.#settings.sqsEndpoint, subscription, message, record);
     }
   }
 
@@ -578,7 +591,9 @@ export class SnsService {
   #postHttp(subscription: Subscription, message: DeliveredMessage, record: MutableDelivery): void {
     const body = subscription.raw
       ? message.message
-      : JSON.stringify(notificationEnvelope(message, this.#settings.region, this.#endpoint));
+      : JSON.stringify(
+          notificationEnvelope(message, this.#settings.region, this.#endpoint, this.#settings.signing),
+        );
     const headers: Record<string, string> = {
       'content-type': 'text/plain; charset=UTF-8',
       'user-agent': 'Amazon Simple Notification Service Agent',
@@ -595,6 +610,56 @@ export class SnsService {
         body,
         headers,
         this.#agents,
+        this.#settings.deliveryTimeoutMs,
+      ).then((outcome) => {
+        if (outcome.ok) {
+          record.status = 'delivered';
+          record.httpStatus = outcome.status;
+        } else {
+          record.status = 'failed';
+          record.error = outcome.error;
+        }
+      }),
+    );
+  }
+
+  /**
+   * Delivers to a subscribed queue as SNS does: with raw delivery the message text as the
+   * body and the message attributes as SQS message attributes; otherwise the JSON envelope.
+   */
+  #sendToQueue(
+    sqsEndpoint: string,
+    subscription: Subscription,
+    message: DeliveredMessage,
+    record: MutableDelivery,
+  ): void {
+    const queueUrl = queueUrlOf(sqsEndpoint, subscription.endpoint);
+    if (queueUrl === undefined) {
+      record.status = 'failed';
+      record.error = `${subscription.endpoint} is not an SQS queue ARN`;
+      return;
+    }
+    const attributes: Record<string, { DataType: string; StringValue: string }> = {};
+    if (subscription.raw) {
+      for (const [name, attribute] of Object.entries(message.attributes)) {
+        if (attribute.StringValue !== undefined) {
+          attributes[name] = { DataType: attribute.DataType, StringValue: attribute.StringValue };
+        }
+      }
+    }
+    const body = subscription.raw
+      ? message.message
+      : JSON.stringify(
+          notificationEnvelope(message, this.#settings.region, this.#endpoint, this.#settings.signing),
+        );
+    record.status = 'pending';
+    this.#track(
+      sendToQueue(
+        sqsEndpoint,
+        queueUrl,
+        body,
+        attributes,
+        this.#agents.http,
         this.#settings.deliveryTimeoutMs,
       ).then((outcome) => {
         if (outcome.ok) {
