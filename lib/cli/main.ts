@@ -41,7 +41,10 @@ Commands:
   status [--app-id ID]... [--json]
                                Watermark, last poll, checkpoint, lease and counts per app.
   replay --app-id ID --since T [--until T] [--type T] [--customer ID] [--dry-run] [--json]
-                               Re-publish archived events (same ids) for a window.
+         [--to-queue URL]      Re-publish archived events (same ids) for a window; with
+                               --to-queue, send them to that one SQS queue, not the topic.
+  redrive --from URL --to URL [--max N] [--dry-run] [--json]
+                               Move messages from a subscriber's dead-letter queue back.
   resync --app-id ID [--json] [--dry-run]
                                A full scan that publishes whatever differs from the snapshots.
   apps add|remove|list         Manage the registered apps the deployed dispatcher polls
@@ -131,6 +134,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           usage: (message) => new UsageError(message),
         });
       }
+      case 'redrive':
+        return await (await import('./redrive-command.ts')).redriveCommand(rest, io);
       case 'local': {
         const { runLocalDemo } = await import('../local/local-demo.ts');
         const values = parse(rest, {
@@ -403,8 +408,10 @@ async function replayCommand(args: string[], io: CliIo, log: Log): Promise<numbe
     customer: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    'to-queue': { type: 'string' },
   });
   const appId = values['app-id'];
+  const toQueue = values['to-queue'];
   if (!appId?.trim()) throw new UsageError('replay needs --app-id ID.');
   if (!values.since) throw new UsageError('replay needs --since T (an ISO 8601 time or YYYY-MM-DD).');
   const since = parseInstantFlag('since', values.since);
@@ -417,14 +424,17 @@ async function replayCommand(args: string[], io: CliIo, log: Log): Promise<numbe
     );
   }
   const dryRun = values['dry-run'] ?? false;
-  const config = requireConfig(io.env, { table: true, aws: true, topic: !dryRun });
+  const config = requireConfig(io.env, { table: true, aws: true, topic: !dryRun && toQueue === undefined });
   const { createAwsClients, DynamoStateStore, SnsPublisher } = await runtime();
+  const queue =
+    toQueue === undefined
+      ? undefined
+      : await (await import('./replay-to-queue.ts')).queuePublisher(toQueue, io.env);
   const aws = createAwsClients(config, { env: io.env });
   try {
     const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
-    const publisher = config.topicArn
-      ? new SnsPublisher({ client: aws.sns, topicArn: config.topicArn })
-      : null;
+    const publisher =
+      queue ?? (config.topicArn ? new SnsPublisher({ client: aws.sns, topicArn: config.topicArn }) : null);
     const query = {
       appId,
       since,
@@ -453,7 +463,16 @@ async function replayCommand(args: string[], io: CliIo, log: Log): Promise<numbe
       if (batch.length >= 100) await flush();
     }
     await flush();
-    const summary = { app_id: appId, since, until, found, published, failed, dry_run: dryRun };
+    const summary = {
+      app_id: appId,
+      since,
+      until,
+      found,
+      published,
+      failed,
+      dry_run: dryRun,
+      ...(toQueue === undefined ? {} : { to_queue: toQueue }),
+    };
     if (values.json) io.stdout(`${JSON.stringify(summary)}\n`);
     else if (!dryRun)
       io.stdout(
@@ -467,5 +486,6 @@ async function replayCommand(args: string[], io: CliIo, log: Log): Promise<numbe
     return EXIT.ok;
   } finally {
     aws.destroy();
+    queue?.destroy();
   }
 }
