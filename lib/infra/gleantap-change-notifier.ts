@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -34,18 +33,21 @@ import { TABLE_KEY_SCHEMA } from '../aws/table-schema.ts';
 import { checkEventType } from '../core/settings.ts';
 import type { EventType } from '../core/types.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../metric-names.ts';
+import { sourceOrCompiled } from './function-entry.ts';
 import { NotifierFunction } from './notifier-function.ts';
 import { PollDispatch } from './poll-dispatch.ts';
 import { emailProblem, resolveNotifierProps } from './private/notifier-settings.ts';
 import { propsError } from './private/validation-error.ts';
+import { SubscriberFunction, type SubscriberFunctionProps } from './subscriber-function.ts';
 import { Watchdog } from './watchdog.ts';
+import { Webhook, type WebhookProps } from './webhook.ts';
 
 export { DEFAULT_GLEANTAP_BASE_URL, EVENT_TYPES } from '../core/settings.ts';
 
 /** SNS rejects a filter policy whose value combinations exceed this. */
 const MAX_FILTER_POLICY_COMBINATIONS = 150;
 
-const POLLER_ENTRY = fileURLToPath(new URL('../../functions/poller/handler.ts', import.meta.url));
+const POLLER_ENTRY = sourceOrCompiled(new URL('../../functions/poller/handler.ts', import.meta.url));
 
 /**
  * Properties for a {@link GleantapChangeNotifier}.
@@ -532,6 +534,68 @@ export class GleantapChangeNotifier extends Construct {
         ...(Object.keys(filterPolicy).length === 0 ? {} : { filterPolicy }),
       }),
     );
+  }
+
+  /**
+   * Adds a Lambda function that receives the events through its own queue and applies them
+   * with the subscriber kit (see {@link SubscriberFunction}), and an alarm on its
+   * dead-letter queue.
+   *
+   * @param options the function's `entry` (and optional `handler` name), which events it
+   *   receives (`filter`), and the function settings of {@link SubscriberFunctionProps}
+   * @throws Error when an option is invalid; the message names the option.
+   */
+  public addSubscriberFunction(
+    id: string,
+    options: Omit<SubscriberFunctionProps, 'topic' | 'filterPolicy'> & {
+      readonly filter?: SubscriberOptions;
+    },
+  ): SubscriberFunction {
+    const { filter, ...props } = options;
+    const subscriber = new SubscriberFunction(this, id, {
+      ...props,
+      topic: this.topic,
+      filterPolicy: this.filterPolicyFor(filter ?? {}),
+    });
+    this.addAlarm(subscriber, 'DeadLetterAlarm', {
+      description: `Events for ${subscriber.node.path} that could not be delivered or handled are waiting in its dead-letter queue`,
+      metric: subscriber.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: Duration.minutes(5),
+      }),
+    });
+    return subscriber;
+  }
+
+  /**
+   * Adds an HTTPS subscription (a webhook) with a delivery policy and a dead-letter queue
+   * (see {@link Webhook}), and an alarm on that queue.
+   *
+   * @param url the receiver's https URL
+   * @throws Error when the URL is not https or a filter option is invalid.
+   */
+  public addWebhook(
+    id: string,
+    url: string,
+    options: Omit<WebhookProps, 'topic' | 'url' | 'filterPolicy'> & {
+      readonly filter?: SubscriberOptions;
+    } = {},
+  ): Webhook {
+    const { filter, ...props } = options;
+    const webhook = new Webhook(this, id, {
+      ...props,
+      topic: this.topic,
+      url,
+      filterPolicy: this.filterPolicyFor(filter ?? {}),
+    });
+    this.addAlarm(webhook, 'DeadLetterAlarm', {
+      description: `Events SNS could not deliver to the webhook ${webhook.node.path} are waiting in its dead-letter queue`,
+      metric: webhook.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: Duration.minutes(5),
+      }),
+    });
+    return webhook;
   }
 
   /**
