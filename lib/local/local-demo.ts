@@ -2,7 +2,9 @@
  * `npm start` / `gleantap-notifier local`: the whole pipeline on the embedded default.
  * Starts the local stack, records a baseline, then keeps changing the simulated population
  * and polling, printing each event as it is published, each opt-out e-mail as staff would
- * read it, and one summary line per poll. Runs until Ctrl-C, or for `--cycles N` polls.
+ * read it, and one summary line per poll. A subscriber applies every event with the
+ * subscriber kit into a mirror, and each cycle ends with a line saying whether the mirror
+ * equals the simulated Gleantap. Runs until Ctrl-C, or for `--cycles N` polls.
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +17,7 @@ import { loadConfig } from '../config.ts';
 import { createGleantapClient } from '../gleantap/client.ts';
 import { type PollSummary, pollApp } from '../poll.ts';
 import type { Log } from '../ports.ts';
+import { createDemoMirror, mirrorLine } from './demo-mirror.ts';
 import type { SimulatedApp } from './gleantap-simulator.ts';
 import { LOCAL_CREDENTIALS, startLocalStack } from './local-stack.ts';
 import { seededRandom } from './seeded-random.ts';
@@ -104,7 +107,13 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
   const ids = app.seed(options.customers, { seed: 7 });
   const random = seededRandom(42);
 
+  // The baseline is published so that the subscriber's mirror starts complete; its
+  // hundreds of customer.created events are counted, not printed.
+  let baseline = true;
+  const mirror = createDemoMirror();
+  stack.sns.subscribe(stack.topicArn, (delivered) => mirror.apply(delivered.message));
   stack.sns.subscribe(stack.topicArn, (delivered) => {
+    if (baseline) return;
     const event = shownEvent.parse(JSON.parse(delivered.message));
     const fields = event.data.changed_fields?.join(', ') ?? '';
     out(`  → ${event.type.padEnd(24)} customer ${event.subject.padEnd(6)} ${fields}\n`);
@@ -142,14 +151,18 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
       lookbackDays: config.lookbackDays,
       pageSize: 100,
       watchedFields: config.watchedFields,
+      emitBaseline: true,
     });
 
   let exit = 0;
   try {
     out(
-      `Seeded ${ids.length} simulated members in app ${APP_ID}. Baseline (records snapshots, publishes nothing):\n`,
+      `Seeded ${ids.length} simulated members in app ${APP_ID}. Baseline (published for the subscriber, not printed):\n`,
     );
     out(summaryLine(await poll()));
+    await stack.sns.settled();
+    baseline = false;
+    out(mirrorLine(mirror.compare(app.members())));
     for (let cycle = 1; options.cycles === undefined || cycle <= options.cycles; cycle++) {
       if (io.signal?.aborted) break;
       await sleep(options.intervalSeconds * 1000, undefined, io.signal ? { signal: io.signal } : {}).catch(
@@ -160,7 +173,9 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
       const summary = await poll();
       await stack.sns.settled();
       out(summaryLine(summary));
-      if (summary.outcome === 'failed') exit = 1;
+      const comparison = mirror.compare(app.members());
+      out(mirrorLine(comparison));
+      if (summary.outcome === 'failed' || !comparison.equal) exit = 1;
     }
     out(options.cycles === undefined ? '\nStopped.\n' : '\nDone.\n');
   } finally {

@@ -7,7 +7,7 @@ import { parseCustomer } from '../../lib/core/customer.ts';
 import { diffCustomer } from '../../lib/core/diff.ts';
 import type { GleantapNotifierEvent } from '../../lib/core/event-types.ts';
 import { buildMessages } from '../../lib/core/events.ts';
-import type { Customer, Snapshot } from '../../lib/core/types.ts';
+import type { Customer, JsonObject, Snapshot } from '../../lib/core/types.ts';
 
 /** One published SNS message: the CloudEvent, its SNS `Message` text and attributes. */
 export interface FixtureMessage {
@@ -69,7 +69,7 @@ export const historyMessages = (
 };
 
 /** A plain member record as Gleantap sends it. */
-export const member = (id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+export const member = (id: string, overrides: JsonObject = {}): JsonObject => ({
   id,
   firstname: 'Ada',
   lastname: 'Lovelace',

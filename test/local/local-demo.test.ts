@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { createDemoMirror } from '../../lib/local/demo-mirror.ts';
+import { runLocalDemo } from '../../lib/local/local-demo.ts';
+import { type FixtureMessage, historyMessages, member } from '../subscriber/event-fixtures.ts';
+import { silentLog } from '../support/harness.ts';
+
+describe('the demo subscriber mirror', () => {
+  const [[created], [renamed]] = historyMessages('demo-studio', [
+    member('1'),
+    member('1', { lastname: 'Byron' }),
+  ]) as [[FixtureMessage], [FixtureMessage]];
+
+  it('equals the source once every change is applied, in whatever order it arrives', async () => {
+    const mirror = createDemoMirror();
+    for (const message of [renamed, created, renamed]) await mirror.apply(message.message);
+    expect(mirror.compare([member('1', { lastname: 'Byron' })])).toMatchObject({
+      equal: true,
+      size: 1,
+      dropped: 2,
+    });
+  });
+
+  it('says which customers differ when a change is missing or one is unknown', async () => {
+    const mirror = createDemoMirror();
+    await mirror.apply(created.message);
+    await mirror.apply('{"not":"an event"}');
+    expect(mirror.compare([member('1', { lastname: 'Byron' }), member('2')])).toMatchObject({
+      equal: false,
+      differing: ['1', '2'],
+      rejected: 1,
+    });
+  });
+
+  it('ends every cycle of npm start with the mirror equal to the simulated Gleantap', async () => {
+    let stdout = '';
+    const exit = await runLocalDemo({
+      cycles: 3,
+      intervalSeconds: 1,
+      customers: 30,
+      io: { env: {}, stdout: (text) => (stdout += text), stderr: () => {} },
+      log: silentLog,
+    });
+    const lines = stdout.split('\n').filter((line) => line.startsWith('subscriber mirror:'));
+    expect(exit, stdout).toBe(0);
+    expect(lines).toHaveLength(4);
+    for (const line of lines) expect(line).toContain('equal to the simulated Gleantap');
+  });
+});
