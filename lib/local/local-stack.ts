@@ -40,7 +40,8 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-async function startDynalite(): Promise<{ endpoint: string; close: () => Promise<void> }> {
+/** Starts an in-memory dynalite on 127.0.0.1 (any free port). */
+export async function startDynalite(): Promise<{ endpoint: string; close: () => Promise<void> }> {
   // In memory (no path): nothing to clean up, and fast.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {

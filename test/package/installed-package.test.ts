@@ -100,6 +100,17 @@ const importedPackages = async (dir: string): Promise<Set<string>> => {
   return names;
 };
 
+/** The environment of a process of the consumer: local credentials, dynalite, no SDK noise. */
+const localEnv = (endpoint: string, extra: Record<string, string>): Record<string, string> => ({
+  PATH: process.env.PATH ?? '',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  ...extra,
+});
+
 describe('the installed package', () => {
   let work: string;
   let project: string;
@@ -195,15 +206,7 @@ describe('the installed package', () => {
     await createApplyOnceTable(client, 'consumer-state');
     const { stdout, stderr } = await run(process.execPath, ['out/consumer.js', 'batch.json'], {
       cwd: project,
-      env: {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        GLEANTAP_SUBSCRIBER_TABLE_NAME: 'consumer-state',
-      },
+      env: localEnv(dynamo.endpoint, { GLEANTAP_SUBSCRIBER_TABLE_NAME: 'consumer-state' }),
     });
     const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
     expect(stderr).toBe('');
@@ -227,15 +230,7 @@ describe('the installed package', () => {
     expect(help.stdout).toContain('Usage: gleantap-notifier <command>');
     const created = await run(process.execPath, [bin, 'create-table'], {
       cwd: project,
-      env: {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        NOTIFIER_TABLE_NAME: 'installed-cli',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
+      env: localEnv(dynamo.endpoint, { NOTIFIER_TABLE_NAME: 'installed-cli' }),
     });
     expect(created.stdout).toContain('installed-cli');
   });

@@ -1,7 +1,6 @@
-/** A dynalite on 127.0.0.1 and a client of it, for the subscriber state tests. */
+/** A dynalite on 127.0.0.1 and clients of it, for the subscriber state tests. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
-import { LOCAL_CREDENTIALS } from '../../lib/local/local-stack.ts';
+import { LOCAL_CREDENTIALS, startDynalite } from '../../lib/local/local-stack.ts';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -10,25 +9,22 @@ export interface LocalDynamo {
 }
 
 export const startLocalDynamo = async (): Promise<LocalDynamo> => {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('dynalite did not bind a TCP port');
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const server = await startDynalite();
   const clients: DynamoDBClient[] = [];
   return {
-    endpoint,
+    endpoint: server.endpoint,
     client: () => {
-      const client = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: LOCAL_CREDENTIALS });
+      const client = new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: server.endpoint,
+        credentials: LOCAL_CREDENTIALS,
+      });
       clients.push(client);
       return client;
     },
     close: async () => {
       for (const client of clients) client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 };

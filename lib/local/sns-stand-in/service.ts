@@ -4,6 +4,7 @@ import https from 'node:https';
 import {
   type DeliveredMessage,
   notificationEnvelope,
+  type PostOutcome,
   postNotification,
   queueUrlOf,
   sendToQueue,
@@ -603,15 +604,17 @@ export class SnsService {
       'x-amz-sns-subscription-arn': subscription.subscriptionArn,
       ...(subscription.raw ? { 'x-amz-sns-rawdelivery': 'true' } : {}),
     };
+    this.#record(
+      record,
+      postNotification(subscription.endpoint, body, headers, this.#agents, this.#settings.deliveryTimeoutMs),
+    );
+  }
+
+  /** Marks a delivery pending until `attempt` settles, then records its outcome. */
+  #record(record: MutableDelivery, attempt: Promise<PostOutcome>): void {
     record.status = 'pending';
     this.#track(
-      postNotification(
-        subscription.endpoint,
-        body,
-        headers,
-        this.#agents,
-        this.#settings.deliveryTimeoutMs,
-      ).then((outcome) => {
+      attempt.then((outcome) => {
         if (outcome.ok) {
           record.status = 'delivered';
           record.httpStatus = outcome.status;
@@ -652,8 +655,8 @@ export class SnsService {
       : JSON.stringify(
           notificationEnvelope(message, this.#settings.region, this.#endpoint, this.#settings.signing),
         );
-    record.status = 'pending';
-    this.#track(
+    this.#record(
+      record,
       sendToQueue(
         sqsEndpoint,
         queueUrl,
@@ -661,15 +664,7 @@ export class SnsService {
         attributes,
         this.#agents.http,
         this.#settings.deliveryTimeoutMs,
-      ).then((outcome) => {
-        if (outcome.ok) {
-          record.status = 'delivered';
-          record.httpStatus = outcome.status;
-        } else {
-          record.status = 'failed';
-          record.error = outcome.error;
-        }
-      }),
+      ),
     );
   }
 
