@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { CustomResource, Duration, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
@@ -21,9 +20,10 @@ import {
   QueueEncryption,
 } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { sourceOrCompiled } from './function-entry.ts';
 import { NotifierFunction } from './notifier-function.ts';
 
-const DISPATCHER_ENTRY = fileURLToPath(new URL('../../functions/dispatcher/handler.ts', import.meta.url));
+const DISPATCHER_ENTRY = sourceOrCompiled(new URL('../../functions/dispatcher/handler.ts', import.meta.url));
 
 /** Properties for a {@link PollDispatch}. */
 export interface PollDispatchProps {

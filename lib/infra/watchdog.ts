@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -10,9 +9,10 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../metric-names.ts';
+import { sourceOrCompiled } from './function-entry.ts';
 import { NotifierFunction } from './notifier-function.ts';
 
-const WATCHDOG_ENTRY = fileURLToPath(new URL('../../functions/watchdog/handler.ts', import.meta.url));
+const WATCHDOG_ENTRY = sourceOrCompiled(new URL('../../functions/watchdog/handler.ts', import.meta.url));
 
 /** What an alarm needs; the parent construct creates it (and its action). */
 export interface WatchdogAlarm {

@@ -220,8 +220,10 @@ describe('the installed package', () => {
       schemas: 3,
       parsed: 'customer.created',
       topic: 'string',
-      functions: 1,
+      functions: expect.any(Number),
     });
+    // The poller and the functions beside it, bundled from the compiled entries the package ships.
+    expect(result.functions).toBeGreaterThanOrEqual(1);
   }, 180_000);
 
   it('runs the CLI from the installed package', async () => {
