@@ -19,6 +19,12 @@
  * - `updated_since` keeps the customers whose updated time falls on or after that day (UTC).
  * - Pages are served in a stable order (insertion order: creation appends, a `drift` fault
  *   prepends); the response is `{"members":[...]}` with no total.
+ * - What the API leaves undocumented is a knob per app ({@link SourceQuirks}, set with
+ *   `app(id).setQuirks()` or for every app with the `quirks` option): row order (insertion,
+ *   by updated time ascending or descending), rows dropped after LIMIT (hidden members), a
+ *   capped `limit`, the server's time zone (UTC−12 … +14) and whether `updated_since` is
+ *   inclusive. `remove()` deletes a member; a {@link SimulatorClock} lets a test move time by days.
+ *   The defaults are the friendly answers above, which the local demo uses.
  * - An app id with no population is served as an empty list (decision).
  */
 import { once } from 'node:events';
@@ -27,11 +33,17 @@ import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { JsonObject, JsonValue } from '../core/types.ts';
 import { type FaultKind, type FaultRule, SimulatorFaults } from './gleantap-simulator/faults.ts';
-import { type PopulationEntry, type RawMember, SimulatedApp } from './gleantap-simulator/population.ts';
+import {
+  type PopulationEntry,
+  type RawMember,
+  SimulatedApp,
+  type SourceQuirks,
+} from './gleantap-simulator/population.ts';
 
+export { SimulatorClock } from './gleantap-simulator/clock.ts';
 export type { FaultHandle, FaultKind, FaultRule, PagePosition } from './gleantap-simulator/faults.ts';
 export { SimulatorFaults } from './gleantap-simulator/faults.ts';
-export type { RawMember, SeedOptions } from './gleantap-simulator/population.ts';
+export type { RawMember, SeedOptions, SourceQuirks } from './gleantap-simulator/population.ts';
 export { SimulatedApp } from './gleantap-simulator/population.ts';
 
 /** The path the simulator serves, as the real API does. */
@@ -51,6 +63,8 @@ export interface GleantapSimulatorOptions {
   readonly seed?: number;
   /** The `limit` used when a request sends none. @default 100 */
   readonly defaultLimit?: number;
+  /** The undocumented behaviours every app starts with; `app(id).setQuirks()` changes one app. @default friendly ones */
+  readonly quirks?: SourceQuirks;
   /**
    * Milliseconds every valid getCustomers request waits before it is answered, like the real
    * API's page time (the benchmark uses it to measure prefetch). Changeable with
@@ -240,6 +254,7 @@ export async function startGleantapSimulator(
     let population = apps.get(appId);
     if (population === undefined) {
       population = new SimulatedApp(appId, now);
+      if (options.quirks !== undefined) population.setQuirks(options.quirks);
       apps.set(appId, population);
     }
     return population;

@@ -47,11 +47,48 @@ export interface PopulationEntry {
   json: string | undefined;
 }
 
+/**
+ * What Gleantap does not document, as knobs (see DESIGN.md, "Local and tests"). The defaults
+ * are the friendly answers the local demo uses: insertion order, every row served, `limit`
+ * honoured up to 1000, `updated_since` an inclusive UTC day.
+ */
+export interface SourceQuirks {
+  /**
+   * The order rows are served in. `insertion`: creation appends (a `drift` fault prepends);
+   * `updated-asc` / `updated-desc`: by updated time (ties in insertion order), so an update
+   * moves a row to the end or the front while a client pages.
+   * @default 'insertion'
+   */
+  readonly order?: 'insertion' | 'updated-asc' | 'updated-desc';
+  /**
+   * The most rows one request is served; a larger `limit` is accepted and served this many
+   * (a capped server makes every page short). @default 1000
+   */
+  readonly maxLimit?: number;
+  /**
+   * Rows dropped after LIMIT/OFFSET were applied (a hidden member): they take a position in
+   * the offsets but are never served, so a page comes back short. @default none
+   */
+  readonly hidden?: (id: string) => boolean;
+  /**
+   * The server's time zone as minutes east of UTC (−720 … +840): the `updated_since` day is
+   * that day in this zone. @default 0
+   */
+  readonly utcOffsetMinutes?: number;
+  /**
+   * `true`: `updated_since=D` keeps rows updated on or after the start of D; `false`: only
+   * rows updated after the end of D (a `>` on dates). @default true
+   */
+  readonly updatedSinceInclusive?: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
 /** @internal What a getCustomers request selects. */
 export interface PopulationQuery {
   readonly offset: number;
   readonly limit: number;
-  /** Start of the `updated_since` day (epoch ms, UTC). */
+  /** The `updated_since` date as epoch ms of its start in UTC; the app's quirks say what it means. */
   readonly updatedSinceMs?: number;
   /** Exact-match filters (`_id`/`user_id`, `email`, `phone`); these make the request O(population). */
   readonly match?: (record: RawMember) => boolean;
@@ -206,13 +243,34 @@ export class SimulatedApp {
   /** Drives create() defaults and drift inserts; seeded from the app id so runs repeat. */
   readonly #random: () => number;
   #version = 0;
-  #sinceView: { updatedSinceMs: number; version: number; entries: PopulationEntry[] } | undefined;
+  #sinceView: { updatedSinceMs: number | undefined; version: number; entries: PopulationEntry[] } | undefined;
+  #quirks: SourceQuirks = {};
 
   /** @internal Use `simulator.app(appId)`. */
   constructor(appId: string, now: () => number) {
     this.appId = appId;
     this.#now = now;
     this.#random = seededRandom(hashString(appId));
+  }
+
+  /** The undocumented behaviours this app's getCustomers shows (see {@link SourceQuirks}). */
+  get quirks(): SourceQuirks {
+    return this.#quirks;
+  }
+
+  /**
+   * Sets how this app's getCustomers behaves where the API is undocumented; fields left out
+   * take their defaults. Throws a RangeError for a zone outside UTC−12 … +14 or a cap outside 1 … 1000.
+   */
+  setQuirks(quirks: SourceQuirks): void {
+    const offset = quirks.utcOffsetMinutes ?? 0;
+    if (!Number.isInteger(offset) || offset < -720 || offset > 840)
+      throw new RangeError(`utcOffsetMinutes must be a whole number from -720 to 840, got ${offset}`);
+    const cap = quirks.maxLimit ?? 1000;
+    if (!Number.isInteger(cap) || cap < 1 || cap > 1000)
+      throw new RangeError(`maxLimit must be an integer from 1 to 1000, got ${cap}`);
+    this.#quirks = { ...quirks };
+    this.#changed();
   }
 
   /** Number of records served for this app (including raw, invalid ones). */
@@ -351,13 +409,29 @@ export class SimulatedApp {
 
   /** @internal The rows one getCustomers request selects, in served order. */
   select(query: PopulationQuery): PopulationEntry[] {
-    let view = this.#entries;
-    if (query.updatedSinceMs !== undefined) view = this.#updatedSince(query.updatedSinceMs);
+    let view = this.#view(query.updatedSinceMs);
     if (query.match !== undefined) {
       const match = query.match;
       view = view.filter((entry) => entry.record !== undefined && match(entry.record));
     }
-    return view.slice(query.offset, query.offset + query.limit);
+    const limit = Math.min(query.limit, this.#quirks.maxLimit ?? 1000);
+    const rows = view.slice(query.offset, query.offset + limit);
+    const hidden = this.#quirks.hidden;
+    return hidden === undefined ? rows : rows.filter((entry) => !hidden(entry.key));
+  }
+
+  /**
+   * Ground truth as a client can see it: the members `getCustomers` can ever serve (hidden
+   * ones left out), keyed by id (raw rows left out).
+   */
+  visibleMembers(): Map<string, RawMember> {
+    const hidden = this.#quirks.hidden;
+    const out = new Map<string, RawMember>();
+    for (const entry of this.#entries) {
+      if (entry.record === undefined || hidden?.(entry.key)) continue;
+      out.set(entry.key, { ...entry.record });
+    }
+    return out;
   }
 
   /** @internal The cached JSON text of one served row. */
@@ -366,10 +440,25 @@ export class SimulatedApp {
     return entry.json;
   }
 
-  #updatedSince(updatedSinceMs: number): PopulationEntry[] {
+  /** The rows an `updated_since` date selects (all without one), in served order; cached until a change. */
+  #view(updatedSinceMs: number | undefined): PopulationEntry[] {
+    const { order = 'insertion' } = this.#quirks;
+    if (updatedSinceMs === undefined && order === 'insertion') return this.#entries;
     const cached = this.#sinceView;
-    if (cached?.updatedSinceMs === updatedSinceMs && cached.version === this.#version) return cached.entries;
-    const entries = this.#entries.filter((entry) => entry.updatedAt >= updatedSinceMs);
+    if (cached !== undefined && cached.updatedSinceMs === updatedSinceMs && cached.version === this.#version)
+      return cached.entries;
+    let entries = this.#entries;
+    if (updatedSinceMs !== undefined) {
+      // The date is a day in the server's zone; an exclusive server keeps only later days.
+      const dayStart = updatedSinceMs - (this.#quirks.utcOffsetMinutes ?? 0) * 60_000;
+      const from = (this.#quirks.updatedSinceInclusive ?? true) ? dayStart : dayStart + DAY_MS;
+      entries = entries.filter((entry) => entry.updatedAt >= from);
+    }
+    if (order !== 'insertion') {
+      const sign = order === 'updated-asc' ? 1 : -1;
+      // Array.prototype.sort is stable: ties keep insertion order.
+      entries = [...entries].sort((a, b) => sign * (a.updatedAt - b.updatedAt));
+    }
     this.#sinceView = { updatedSinceMs, version: this.#version, entries };
     return entries;
   }
