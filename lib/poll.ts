@@ -23,9 +23,11 @@ import {
   type Log,
   type PollCounts,
   type PollState,
+  type ScanEnd,
   type ScanMode,
   type SnapshotCommit,
   type StateStore,
+  slotOf,
 } from './ports.ts';
 
 export interface PollDependencies {
@@ -91,6 +93,8 @@ export interface PollSummary extends PollCounts {
   readonly lagSeconds: number | null;
   /** One sentence for failed polls: why the watermark did not advance. */
   readonly error?: string;
+  /** True when the result set moved under the offsets, so the scan did not move the watermark. */
+  readonly drift?: boolean;
 }
 
 /** How long a lease outlives its poll's deadline: the page in hand finishes within it. */
@@ -253,14 +257,18 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Where this invocation starts: the saved checkpoint, or a new scan. */
+/** Where this invocation starts: the saved checkpoint of its slot, or a new scan. */
 function startScan(state: PollState | null, options: PollOptions, now: Date): Checkpoint {
-  const resumable = state?.checkpoint;
-  if (resumable && (options.resync ? resumable.mode === 'resync' : resumable.mode !== 'resync'))
-    return resumable;
+  // A resync has a slot of its own, so a scheduled poll never erases an unfinished resync.
+  const saved = options.resync ? state?.resyncCheckpoint : state?.checkpoint;
+  if (saved) return saved;
   const fresh = { offset: 0, startedAt: now.toISOString(), dirty: false, totals: ZERO };
   if (options.resync) return { mode: 'resync', updatedSince: null, ...fresh };
-  const window = computeWindow({ watermark: state?.watermark ?? null, lookbackDays: options.lookbackDays });
+  const window = computeWindow({
+    watermark: state?.watermark ?? null,
+    previousWatermark: state?.previousWatermark ?? null,
+    lookbackDays: options.lookbackDays,
+  });
   return window.mode === 'baseline'
     ? { mode: 'baseline', updatedSince: null, ...fresh }
     : { mode: 'incremental', updatedSince: window.updatedSince, ...fresh };
@@ -343,7 +351,7 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
   }
 
   const finishedAt = clock();
-  let summary = summarise(
+  let summary: PollSummary = summarise(
     options,
     outcome,
     run.checkpoint,
@@ -354,9 +362,16 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
     outcome === 'complete' || (outcome === 'failed' && run.reachedEnd),
     error,
   );
+  if (run.checkpoint.drift) summary = { ...summary, drift: true };
+  if (outcome === 'complete' && run.checkpoint.drift) {
+    log.warn(
+      'The result set moved under the offsets during this scan (a row came back, or a resumed scan did not find where it stopped); the watermark stays and the next poll reads the window again.',
+      { appId: options.appId, mode: run.checkpoint.mode },
+    );
+  }
   if (!dryRun) {
     try {
-      await endInvocation(deps, options, run, summary);
+      await endInvocation(deps, options, run, summary, state);
     } catch (caught) {
       // The watermark (or the checkpoint) was not recorded: the next poll reads again.
       summary = {
@@ -370,11 +385,27 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
   return summary;
 }
 
+/**
+ * The watermarks a scan earns, or undefined when it earns none: only a complete, drift-free
+ * scheduled scan with every change handled moves them. The new window then reaches back to
+ * the start of the complete scan before this one (see computeWindow). A `resync` is an extra
+ * full read and leaves the watermarks to the scheduled scans.
+ */
+export function earnedWatermarks(
+  scan: Checkpoint,
+  state: Pick<PollState, 'watermark'> | null,
+): ScanEnd['watermarks'] {
+  if (scan.dirty || scan.drift || scan.mode === 'resync') return undefined;
+  if (scan.mode === 'baseline') return { watermark: scan.startedAt, previousWatermark: null };
+  return { watermark: scan.startedAt, previousWatermark: state?.watermark ?? null };
+}
+
 async function endInvocation(
   deps: PollDependencies,
   options: PollOptions,
   run: ScanRun,
   summary: PollSummary,
+  state: PollState | null,
 ): Promise<void> {
   const lastPoll: LastPoll = {
     startedAt: summary.startedAt,
@@ -384,18 +415,25 @@ async function endInvocation(
     counts: run.checkpoint.totals,
     error: summary.error,
   };
+  const slot = slotOf(run.checkpoint.mode);
   try {
     if (summary.outcome === 'complete') {
+      const watermarks = earnedWatermarks(run.checkpoint, state);
       await deps.store.endScan(options.appId, options.owner, {
-        watermark: run.checkpoint.startedAt,
+        ...(watermarks === undefined ? {} : { watermarks }),
+        slot,
         checkpoint: null,
         lastPoll,
       });
     } else if (run.reachedEnd) {
       // The scan ended with something unhandled: start the window over next time.
-      await deps.store.endScan(options.appId, options.owner, { checkpoint: null, lastPoll });
+      await deps.store.endScan(options.appId, options.owner, { slot, checkpoint: null, lastPoll });
     } else {
-      await deps.store.endScan(options.appId, options.owner, { checkpoint: run.savedCheckpoint, lastPoll });
+      await deps.store.endScan(options.appId, options.owner, {
+        slot,
+        checkpoint: run.savedCheckpoint,
+        lastPoll,
+      });
     }
   } catch (error) {
     if (error instanceof LeaseLostError) {
@@ -438,6 +476,42 @@ function summarise(
   };
 }
 
+/** How many ids of the last page a checkpoint keeps, to find where a resumed scan stopped. */
+const TAIL_IDS = 5;
+/** Pages in a row with no id new to this invocation before the scan gives up (a server that ignores `offset`). */
+const STALL_PAGES = 3;
+
+/** Thrown into the page loop when the deadline passes while a page is being fetched. */
+class DeadlineReached extends Error {
+  constructor() {
+    super('The poll reached its deadline while a page was being fetched.');
+    this.name = 'DeadlineReached';
+  }
+}
+
+/**
+ * How one page's ids relate to what this invocation has seen: the ids seen before other than
+ * at its head (where the tail of the previous page comes back when the server hid rows after
+ * LIMIT or rows were inserted before the offset: nothing is skipped then), and whether it
+ * brought any id not seen before.
+ */
+export function classifyPage(
+  ids: readonly string[],
+  seen: ReadonlySet<string>,
+  previousPage: ReadonlySet<string>,
+): { readonly drifted: readonly string[]; readonly anyNew: boolean } {
+  let head = true;
+  const drifted: string[] = [];
+  let anyNew = false;
+  for (const id of ids) {
+    if (head && previousPage.has(id)) continue;
+    head = false;
+    if (seen.has(id)) drifted.push(id);
+    else anyNew = true;
+  }
+  return { drifted, anyNew };
+}
+
 /** The state of one invocation's walk through the pages. */
 class ScanRun {
   /** Progress including pages processed but not yet checkpointed. */
@@ -463,29 +537,90 @@ class ScanRun {
     this.#leaseExpiresAt = this.#lastSaved + leaseTtlMs;
   }
 
-  /** Walks the pages; true when the last page was handled, false when the deadline stopped it. */
+  /**
+   * Walks the pages until an empty one; true when it got there, false when the deadline
+   * stopped it. Ids seen twice (other than a page's head repeating the previous page's tail)
+   * mark the scan as drifted. A scan resumed from a checkpoint re-reads the last page it
+   * handled and must find one of its last ids there; otherwise rows moved while it was
+   * paused and may have been skipped, which also marks it drifted.
+   */
   async pages(): Promise<boolean> {
     const { source, clock } = this.deps;
     const { appId, deadline } = this.options;
+    const resumed = this.checkpoint;
+    const rewind = Math.min(resumed.offset, resumed.tailRows ?? 0);
+    const controller = new AbortController();
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(
+            () => controller.abort(new DeadlineReached()),
+            Math.max(0, deadline.getTime() - clock().getTime()),
+          );
     const pages = source.pages({
       appId,
-      startOffset: this.checkpoint.offset,
+      startOffset: resumed.offset - rewind,
       pageSize: this.options.pageSize,
-      ...(this.checkpoint.updatedSince ? { updatedSince: this.checkpoint.updatedSince } : {}),
+      ...(resumed.updatedSince ? { updatedSince: resumed.updatedSince } : {}),
+      signal: controller.signal,
     });
-    for await (const page of pages) {
-      if (deadline && clock() >= deadline) {
-        await this.#save(true);
-        return false;
+    const seen = new Set<string>();
+    let previousPage = new Set<string>();
+    let checkResume = resumed.offset > 0;
+    let stalled = 0;
+    try {
+      for await (const page of pages) {
+        if (deadline && clock() >= deadline) {
+          await this.#save(true);
+          return false;
+        }
+        if (page.received === 0) break;
+        const ids = page.customers.map((c) => c.id);
+        if (checkResume) {
+          checkResume = false;
+          const tail = resumed.tail ?? [];
+          if (rewind === 0 || (tail.length > 0 && !tail.some((id) => ids.includes(id))))
+            this.#drifted('a resumed scan did not find the rows where it stopped');
+        }
+        const { drifted, anyNew } = classifyPage(ids, seen, previousPage);
+        if (drifted.length > 0) this.#drifted(`${drifted.length} row(s) came back at another offset`);
+        stalled = anyNew || ids.length === 0 ? 0 : stalled + 1;
+        if (stalled >= STALL_PAGES)
+          throw new Error(
+            `Gleantap served ${STALL_PAGES} pages in a row with no customer not already read at offset ${page.offset}; it may not honour offset.`,
+          );
+        for (const id of ids) seen.add(id);
+        previousPage = new Set(ids);
+        await this.options.onStep?.('fetched', page);
+        const changed = await this.#handlePage(page);
+        this.options.onProgress?.({ fetched: this.counts.fetched, offset: this.checkpoint.offset });
+        this.checkpoint = {
+          ...this.checkpoint,
+          tail: ids.slice(-TAIL_IDS),
+          tailRows: page.received,
+        };
+        await this.#save(changed);
       }
-      await this.options.onStep?.('fetched', page);
-      const changed = await this.#handlePage(page);
-      this.options.onProgress?.({ fetched: this.counts.fetched, offset: this.checkpoint.offset });
-      const last = page.received < this.options.pageSize;
-      if (!last) await this.#save(changed);
+    } catch (error) {
+      if (!(controller.signal.reason instanceof DeadlineReached && controller.signal.aborted)) throw error;
+      await this.#save(true);
+      return false;
+    } finally {
+      clearTimeout(timer);
+      // Leaving the loop early (deadline, error) cancels a prefetch in flight.
+      controller.abort();
     }
     this.reachedEnd = true;
     return true;
+  }
+
+  #drifted(reason: string): void {
+    if (!this.checkpoint.drift)
+      this.deps.log.warn('Rows moved under the offsets; this scan will not move the watermark.', {
+        appId: this.options.appId,
+        reason,
+      });
+    this.checkpoint = { ...this.checkpoint, drift: true };
   }
 
   async #save(force: boolean): Promise<void> {
@@ -534,6 +669,20 @@ class ScanRun {
     await this.#fence();
     await this.deps.store.markPending(this.options.appId, intent);
     await this.deps.store.clearIntent(this.options.appId, this.options.owner);
+  }
+
+  /**
+   * Whether a change is published: always, except a first sighting within a baseline that
+   * does not emit. A change against a snapshot is published even within a baseline (the
+   * snapshot was written earlier in it, so the change happened during it). A customer the
+   * baseline missed (rows moved under its offsets) is announced as `customer.created` by
+   * the scan that first finds it: `created_date` cannot tell it from a new member imported
+   * with a historical join date, and a suppressed creation would be lost for good.
+   */
+  #announces(change: Exclude<Change, { kind: 'unchanged' }>): boolean {
+    return (
+      change.kind !== 'created' || this.checkpoint.mode !== 'baseline' || (this.options.emitBaseline ?? false)
+    );
   }
 
   /**
@@ -613,7 +762,6 @@ class ScanRun {
     const toRead = candidates.filter(([id]) => heads.has(id) && !this.#recent.get(id)).map(([id]) => id);
     const stored = toRead.length > 0 ? await store.getSnapshots(appId, toRead) : new Map<string, Snapshot>();
     const detectedAt = clock().toISOString();
-    const emit = this.checkpoint.mode !== 'baseline' || (this.options.emitBaseline ?? false);
 
     const changes: PlannedChange[] = [];
     const refreshes: SnapshotCommit[] = [];
@@ -627,7 +775,7 @@ class ScanRun {
         if (change.refresh) refreshes.push({ snapshot: change.refresh, expectedVersion });
         continue;
       }
-      const messages = emit ? buildMessages(change, { appId, detectedAt }) : [];
+      const messages = this.#announces(change) ? buildMessages(change, { appId, detectedAt }) : [];
       // All or nothing: a change goes out whole, or the customer is rejected before any is sent.
       const problem = changeLimitProblem(messages);
       if (problem !== undefined) {

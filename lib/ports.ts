@@ -31,7 +31,11 @@ export interface PageRequest {
   readonly signal?: AbortSignal;
 }
 
-/** Gleantap getCustomers as an async sequence of pages (stops after a short or empty page). */
+/**
+ * Gleantap getCustomers as an async sequence of pages: each next offset is the previous one
+ * plus the rows received, and the sequence ends after the first empty page (a short page is
+ * not the end: a server may cap `limit` or drop rows after applying it).
+ */
 export interface CustomerSource {
   pages(request: PageRequest): AsyncIterable<CustomerPage>;
 }
@@ -52,6 +56,18 @@ export interface Checkpoint {
   readonly dirty: boolean;
   /** Counts accumulated across the invocations of this scan. */
   readonly totals: PollCounts;
+  /**
+   * True when the result set moved under the offsets during this scan (an id came back
+   * other than at the head of the next page, or a resumed scan did not find where it
+   * stopped): rows may have been skipped, so the scan does not move the watermark.
+   */
+  readonly drift?: boolean | undefined;
+  /**
+   * The last ids of the last page handled and that page's row count: a scan resumed in a
+   * later invocation re-reads that page and must find one of these ids in it.
+   */
+  readonly tail?: readonly string[] | undefined;
+  readonly tailRows?: number | undefined;
 }
 
 export interface PollCounts {
@@ -80,9 +96,18 @@ export interface LastPoll {
 /** Per-app poll state (one item: the lease lives on it, so every write can be conditioned on holding it). */
 export interface PollState {
   readonly appId: string;
-  /** Start time (ISO) of the last scan that completed with every change handled. */
+  /** Start time (ISO) of the last scan that completed drift-free with every change handled. */
   readonly watermark: string | null;
+  /**
+   * Start time (ISO) of the complete scan before the watermark's: the next window reaches
+   * back to it, so every change is read by two complete scans. Null after the baseline
+   * alone (the next scan then reads everything again).
+   */
+  readonly previousWatermark: string | null;
+  /** The unfinished scheduled scan (baseline or incremental). */
   readonly checkpoint: Checkpoint | null;
+  /** The unfinished `resync`; kept apart so scheduled polls never erase it. */
+  readonly resyncCheckpoint: Checkpoint | null;
   readonly lastPoll: LastPoll | null;
   readonly lease: { readonly owner: string; readonly expiresAt: string } | null;
   /**
@@ -135,12 +160,26 @@ export interface ArchiveQuery {
 
 /** How a scan's invocation ends, written in one conditional update. */
 export interface ScanEnd {
-  /** The new watermark; absent to keep the current one. */
-  readonly watermark?: string;
+  /**
+   * The new watermarks (the scan's start, and the start of the complete scan before it);
+   * absent to keep the current ones.
+   */
+  readonly watermarks?: {
+    readonly watermark: string;
+    readonly previousWatermark: string | null;
+  };
+  /** Which checkpoint slot this scan uses (`resync` has its own). */
+  readonly slot: CheckpointSlot;
   /** The checkpoint to keep for the next invocation, or null to clear it. */
   readonly checkpoint: Checkpoint | null;
   readonly lastPoll: LastPoll;
 }
+
+/** The two checkpoint slots: scheduled scans, and `resync`. */
+export type CheckpointSlot = 'scan' | 'resync';
+
+/** The slot a scan of this mode keeps its checkpoint in. */
+export const slotOf = (mode: ScanMode): CheckpointSlot => (mode === 'resync' ? 'resync' : 'scan');
 
 /**
  * The per-app poll state, the lease, snapshots and the event archive.
@@ -179,7 +218,10 @@ export interface StateStore {
    * version nor a pending one already reached it (older markers never overwrite newer ones).
    */
   markPending(appId: string, entries: readonly PendingEntry[]): Promise<void>;
-  /** Saves progress and extends the lease; throws LeaseLostError if another owner took it. */
+  /**
+   * Saves progress (in the slot of the checkpoint's mode) and extends the lease; throws
+   * LeaseLostError if another owner took it.
+   */
   saveCheckpoint(appId: string, owner: string, checkpoint: Checkpoint, leaseExpiresAt: Date): Promise<void>;
   /** Records how this invocation ended and releases the lease; throws LeaseLostError as above. */
   endScan(appId: string, owner: string, end: ScanEnd): Promise<void>;

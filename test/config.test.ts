@@ -76,6 +76,7 @@ describe('loadConfig', () => {
     ['NOTIFIER_TABLE_NAME', 'bad name!'],
     ['EVENTS_TOPIC_ARN', 'events'],
     ['NOTIFIER_LOOKBACK_DAYS', '-1'],
+    ['NOTIFIER_LOOKBACK_DAYS', '0'],
     ['NOTIFIER_LOOKBACK_DAYS', '366'],
     ['NOTIFIER_LOOKBACK_DAYS', '0'],
     ['NOTIFIER_LOOKBACK_DAYS', '31'],

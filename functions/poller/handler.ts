@@ -18,22 +18,13 @@ import {
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
 import { type Environment, loadConfig, type NotifierConfig } from '../../lib/config.ts';
+import { pollDeadline } from '../../lib/core/deadline.ts';
 import { createGleantapClient } from '../../lib/gleantap/client.ts';
 import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
 import { type PollSummary, pollApp } from '../../lib/poll.ts';
 import { toLog } from '../../lib/powertools-log.ts';
 import { parseSqsPollEvent, pollBatch } from './sqs-batch.ts';
 
-/**
- * Time kept back from the Lambda timeout to finish the page in hand and record the
- * checkpoint: 45 s, or a quarter of the remaining time when the function is short-lived.
- */
-export const DEADLINE_MARGIN_MS = 45_000;
-
-export function pollDeadline(now: Date, remainingMs: number): Date {
-  const margin = Math.min(DEADLINE_MARGIN_MS, remainingMs / 4);
-  return new Date(now.getTime() + Math.max(0, remainingMs - margin));
-}
 /** How long the Gleantap keys read from Secrets Manager are reused before being read again. */
 const KEYS_TTL_MS = 5 * 60_000;
 
@@ -135,9 +126,7 @@ export function createHandler(deps: HandlerDependencies) {
           pageSize: config.pageSize,
           watchedFields: config.watchedFields,
           emitBaseline: config.emitBaseline,
-          deadline: new Date(
-            now.getTime() + Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS),
-          ),
+          deadline: pollDeadline(now, context.getRemainingTimeInMillis()),
         },
       );
       recordMetrics(metrics, summary);

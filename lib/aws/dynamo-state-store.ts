@@ -34,6 +34,7 @@ import {
   type SnapshotCommit,
   type SnapshotHead,
   type StateStore,
+  slotOf,
 } from '../ports.ts';
 import { ARCHIVE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
 
@@ -95,6 +96,9 @@ const checkpointSchema = z.object({
   startedAt: z.string(),
   dirty: z.boolean(),
   totals: countsSchema,
+  drift: z.optional(z.boolean()),
+  tail: z.optional(z.array(z.string())),
+  tailRows: z.optional(z.int().check(z.minimum(0))),
 });
 const lastPollSchema = z.object({
   startedAt: z.string(),
@@ -187,8 +191,10 @@ export function archivePartition(appId: string, time: string, eventId: string): 
  * each snapshot commit is conditioned on the version its diff was computed against.
  *
  * Items (short attribute names keep reads cheap):
- * - state `A#<app>` / `STATE`: `leaseOwner`, `leaseExpiresAt` (ms), `watermark`, `checkpoint`
- *   and `lastPoll` (JSON), and `intent`: the write-ahead record of the page being published,
+ * - state `A#<app>` / `STATE`: `leaseOwner`, `leaseExpiresAt` (ms), `watermark`,
+ *   `previousWatermark` (start of the complete scan before the watermark's: the next window
+ *   reaches back to it), `checkpoint` (the scheduled scan's) and `resyncCheckpoint` (a
+ *   resync's, never touched by scheduled polls) and `lastPoll` (JSON), and `intent`: the write-ahead record of the page being published,
  *   JSON `[{c: customer id, v: version, h: hash, f: fields, b: {h: base hash, p: previous} | null}]`,
  *   written with the lease condition before publishing and removed once its versions are
  *   committed or marked pending.
@@ -362,7 +368,8 @@ export class DynamoStateStore implements StateStore {
     checkpoint: Checkpoint,
     leaseExpiresAt: Date,
   ): Promise<void> {
-    await this.#updateHoldingLease(appId, 'SET checkpoint = :checkpoint, leaseExpiresAt = :expires', {
+    const attribute = slotOf(checkpoint.mode) === 'resync' ? 'resyncCheckpoint' : 'checkpoint';
+    await this.#updateHoldingLease(appId, `SET ${attribute} = :checkpoint, leaseExpiresAt = :expires`, {
       ':owner': { S: owner },
       ':checkpoint': { S: JSON.stringify(checkpoint) },
       ':expires': { N: String(leaseExpiresAt.getTime()) },
@@ -376,15 +383,22 @@ export class DynamoStateStore implements StateStore {
       ':owner': { S: owner },
       ':lastPoll': { S: JSON.stringify(end.lastPoll) },
     };
-    if (end.watermark !== undefined) {
+    if (end.watermarks !== undefined) {
+      const { watermark, previousWatermark } = end.watermarks;
       sets.push('watermark = :watermark');
-      values[':watermark'] = { S: end.watermark };
+      values[':watermark'] = { S: watermark };
+      if (previousWatermark === null) removes.push('previousWatermark');
+      else {
+        sets.push('previousWatermark = :previousWatermark');
+        values[':previousWatermark'] = { S: previousWatermark };
+      }
     }
+    const attribute = end.slot === 'resync' ? 'resyncCheckpoint' : 'checkpoint';
     if (end.checkpoint) {
-      sets.push('checkpoint = :checkpoint');
+      sets.push(`${attribute} = :checkpoint`);
       values[':checkpoint'] = { S: JSON.stringify(end.checkpoint) };
     } else {
-      removes.push('checkpoint');
+      removes.push(attribute);
     }
     await this.#updateHoldingLease(appId, `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`, values);
   }
@@ -629,10 +643,20 @@ function backoff(attempt: number): number {
 function toPollState(appId: string, item: Record<string, AttributeValue>): PollState {
   const owner = item.leaseOwner?.S;
   const expires = item.leaseExpiresAt?.N;
+  const checkpoint = item.checkpoint ? parseJsonAttribute(item, 'checkpoint', checkpointSchema) : null;
+  // Before issue 12 a resync shared the one checkpoint attribute; such a checkpoint is read
+  // into the resync slot, where it belongs.
+  const resyncCheckpoint = item.resyncCheckpoint
+    ? parseJsonAttribute(item, 'resyncCheckpoint', checkpointSchema)
+    : checkpoint?.mode === 'resync'
+      ? checkpoint
+      : null;
   return {
     appId,
     watermark: item.watermark?.S ?? null,
-    checkpoint: item.checkpoint ? parseJsonAttribute(item, 'checkpoint', checkpointSchema) : null,
+    previousWatermark: item.previousWatermark?.S ?? null,
+    checkpoint: checkpoint?.mode === 'resync' ? null : checkpoint,
+    resyncCheckpoint,
     lastPoll: item.lastPoll ? parseJsonAttribute(item, 'lastPoll', lastPollSchema) : null,
     lease: owner && expires ? { owner, expiresAt: new Date(Number(expires)).toISOString() } : null,
     intent: item.intent

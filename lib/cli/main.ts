@@ -372,8 +372,10 @@ function statusJson(appId: string, state: PollState | null) {
   return {
     app_id: appId,
     watermark: state?.watermark ?? null,
+    previous_watermark: state?.previousWatermark ?? null,
     last_poll: state?.lastPoll ?? null,
     checkpoint: state?.checkpoint ?? null,
+    resync_checkpoint: state?.resyncCheckpoint ?? null,
     lease: state?.lease ?? null,
     counts: state?.lastPoll?.counts ?? null,
   };
@@ -384,7 +386,7 @@ function statusText(appId: string, state: PollState | null): string {
   const last = state.lastPoll;
   const lines = [
     `app ${appId}`,
-    `  watermark   ${state.watermark ?? 'none (the next poll is a baseline)'}`,
+    `  watermark   ${state.watermark ?? 'none (the next poll is a baseline)'}${state.previousWatermark ? ` (the next window reaches back to ${state.previousWatermark})` : ''}`,
     `  last poll   ${last ? `${last.outcome} ${last.mode} scan, ${last.startedAt} → ${last.finishedAt}${last.error ? ` (${last.error})` : ''}` : 'none'}`,
     `  counts      ${
       last
@@ -394,6 +396,7 @@ function statusText(appId: string, state: PollState | null): string {
         : '-'
     }`,
     `  checkpoint  ${state.checkpoint ? `${state.checkpoint.mode} scan at offset ${state.checkpoint.offset}${state.checkpoint.updatedSince ? ` of updated_since ${state.checkpoint.updatedSince}` : ''}, started ${state.checkpoint.startedAt}` : 'none'}`,
+    `  resync      ${state.resyncCheckpoint ? `unfinished, at offset ${state.resyncCheckpoint.offset}, started ${state.resyncCheckpoint.startedAt}` : 'none'}`,
     `  lease       ${state.lease ? `held by ${state.lease.owner} until ${state.lease.expiresAt}` : 'free'}`,
   ];
   return `${lines.join('\n')}\n`;

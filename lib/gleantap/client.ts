@@ -114,8 +114,8 @@ export interface GleantapClientOptions {
 export interface GleantapClient extends CustomerSource {
   /**
    * Pages of `getCustomers` from `startOffset`, each requested with `limit = pageSize` and
-   * the next offset advanced by the rows received (valid and invalid); stops after a short
-   * or empty page. Invalid records are reported in `rejections`, never thrown.
+   * the next offset advanced by the rows received (valid and invalid); stops after the
+   * first empty page (a short page is not the end). Invalid records are reported in `rejections`, never thrown.
    * Throws GleantapAuthError, GleantapBadRequestError, GleantapBadResponseError,
    * GleantapRetriesExhaustedError or GleantapRequestError; a RangeError for a bad request;
    * the signal's reason when `request.signal` aborts. Breaking out of the loop cancels a prefetch.
@@ -405,9 +405,10 @@ export function createGleantapClient(options: GleantapClientOptions): GleantapCl
       while (pending !== undefined) {
         const page: CustomerPage = await pending;
         pending = undefined;
-        // A short page is the last (the API has no total count); a page longer than asked
-        // is taken as full.
-        const more = page.received >= pageSize;
+        // Only an empty page ends the scan: the API has no total count, and a short page is
+        // not the end (a server may cap `limit` below what was asked, or drop rows after
+        // applying LIMIT). The next offset is always offset + rows received.
+        const more = page.received > 0;
         const next = offset + page.received;
         if (more && prefetch) pending = start(next);
         yield page;

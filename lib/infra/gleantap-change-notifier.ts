@@ -93,8 +93,9 @@ export interface GleantapChangeNotifierProps {
   readonly missedPollsBeforeAlarm?: number;
 
   /**
-   * Days subtracted from the last successful poll's start to form `updated_since`, 1 to 30.
-   * Gleantap filters by date in an undocumented time zone, so at least one day is needed.
+   * Days subtracted from the start of the complete scan before the last one to form
+   * `updated_since`, 1 to 30. Gleantap filters by date in an undocumented time zone (and may
+   * read `updated_since` as exclusive), so at least one day is needed.
    *
    * @default 1
    */
@@ -201,10 +202,12 @@ export interface GleantapChangeNotifierProps {
   readonly maxConcurrency?: number;
 
   /**
-   * The poller's timeout. The handler stops at a page boundary before it, and it must be
-   * shorter than the schedule interval when `schedule` is a `Duration`.
+   * The poller's timeout. The handler starts no page after the timeout less a margin
+   * (15 s, or a quarter of a short timeout: see `pollDeadline` in `lib/core/deadline.ts`),
+   * and it must be shorter than the schedule interval when `schedule` is a `Duration`.
    *
-   * @default - four minutes, or 80 % of the schedule interval when that is shorter
+   * @default - four minutes, or 80 % of the schedule interval when that is shorter (48 s for
+   * a 1-minute schedule, which scans for 36 s per invocation)
    */
   readonly timeout?: Duration;
 

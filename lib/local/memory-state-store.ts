@@ -9,6 +9,7 @@ import {
   type SnapshotCommit,
   type SnapshotHead,
   type StateStore,
+  slotOf,
 } from '../ports.ts';
 
 /**
@@ -81,7 +82,7 @@ export class MemoryStateStore implements StateStore {
     const state = this.#holding(appId, owner);
     this.states.set(appId, {
       ...state,
-      checkpoint,
+      ...(slotOf(checkpoint.mode) === 'resync' ? { resyncCheckpoint: checkpoint } : { checkpoint }),
       lease: { owner, expiresAt: leaseExpiresAt.toISOString() },
     });
   }
@@ -90,8 +91,13 @@ export class MemoryStateStore implements StateStore {
     const state = this.#holding(appId, owner);
     this.states.set(appId, {
       ...state,
-      watermark: end.watermark ?? state.watermark,
-      checkpoint: end.checkpoint,
+      ...(end.watermarks === undefined
+        ? {}
+        : {
+            watermark: end.watermarks.watermark,
+            previousWatermark: end.watermarks.previousWatermark,
+          }),
+      ...(end.slot === 'resync' ? { resyncCheckpoint: end.checkpoint } : { checkpoint: end.checkpoint }),
       lastPoll: end.lastPoll,
       lease: null,
     });
@@ -153,7 +159,9 @@ export class MemoryStateStore implements StateStore {
       this.states.get(appId) ?? {
         appId,
         watermark: null,
+        previousWatermark: null,
         checkpoint: null,
+        resyncCheckpoint: null,
         lastPoll: null,
         lease: null,
         intent: [],

@@ -123,19 +123,71 @@ describe('DynamoStateStore against dynalite', () => {
       mode: 'incremental' as const,
       counts,
     };
-    await store.endScan('end-app', 'me', { watermark: now.toISOString(), checkpoint: null, lastPoll });
+    const previous = new Date(now.getTime() - 300_000).toISOString();
+    await store.endScan('end-app', 'me', {
+      watermarks: { watermark: now.toISOString(), previousWatermark: previous },
+      slot: 'scan',
+      checkpoint: null,
+      lastPoll,
+    });
     const state = await store.getPollState('end-app');
     expect(state).toEqual({
       appId: 'end-app',
       watermark: now.toISOString(),
+      previousWatermark: previous,
       checkpoint: null,
+      resyncCheckpoint: null,
       lastPoll,
       lease: null,
       intent: [],
     });
-    await expect(store.endScan('end-app', 'me', { checkpoint: null, lastPoll })).rejects.toBeInstanceOf(
-      LeaseLostError,
-    );
+    await expect(
+      store.endScan('end-app', 'me', { slot: 'scan', checkpoint: null, lastPoll }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it('keeps a resync checkpoint apart: a scheduled scan that ends never erases it (issue 12)', async () => {
+    const now = new Date();
+    const later = new Date(now.getTime() + 60_000);
+    const base = {
+      updatedSince: null,
+      offset: 200,
+      startedAt: now.toISOString(),
+      dirty: false,
+      totals: counts,
+    };
+    await store.acquireLease('slots-app', 'cli', now, 60_000);
+    await store.saveCheckpoint('slots-app', 'cli', { mode: 'resync', ...base }, later);
+    await store.endScan('slots-app', 'cli', {
+      slot: 'resync',
+      checkpoint: { mode: 'resync', ...base },
+      lastPoll: {
+        startedAt: base.startedAt,
+        finishedAt: base.startedAt,
+        outcome: 'incomplete',
+        mode: 'resync',
+        counts,
+      },
+    });
+    await store.acquireLease('slots-app', 'lambda', now, 60_000);
+    await store.saveCheckpoint('slots-app', 'lambda', { mode: 'baseline', ...base, offset: 7 }, later);
+    await store.endScan('slots-app', 'lambda', {
+      watermarks: { watermark: base.startedAt, previousWatermark: null },
+      slot: 'scan',
+      checkpoint: null,
+      lastPoll: {
+        startedAt: base.startedAt,
+        finishedAt: base.startedAt,
+        outcome: 'complete',
+        mode: 'baseline',
+        counts,
+      },
+    });
+    const state = await store.getPollState('slots-app');
+    expect(state?.checkpoint).toBeNull();
+    expect(state?.resyncCheckpoint).toMatchObject({ mode: 'resync', offset: 200 });
+    expect(state?.watermark).toBe(base.startedAt);
+    expect(state?.previousWatermark).toBeNull();
   });
 
   it('records the intent only under the lease, returns it with the state, and clears it', async () => {

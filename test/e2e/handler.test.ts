@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createHandler, pollDeadline } from '../../functions/poller/handler.ts';
+import { createHandler } from '../../functions/poller/handler.ts';
+import { pollDeadline } from '../../lib/core/deadline.ts';
 import { METRICS_NAMESPACE, MetricName } from '../../lib/metric-names.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
@@ -75,11 +76,20 @@ describe('the poller Lambda handler against the local stand-ins', () => {
     expect(resumed).toMatchObject({ outcome: 'complete', updated: 80 });
   });
 
-  it('keeps 45 s back from the Lambda timeout, or a quarter of a short one', () => {
+  it('keeps 15 s back from the Lambda timeout, or a quarter of a short one', () => {
     const now = new Date('2026-01-01T00:00:00Z');
-    expect(pollDeadline(now, 240_000).getTime() - now.getTime()).toBe(195_000);
+    expect(pollDeadline(now, 240_000).getTime() - now.getTime()).toBe(225_000);
+    expect(pollDeadline(now, 48_000).getTime() - now.getTime()).toBe(36_000);
     expect(pollDeadline(now, 40_000).getTime() - now.getTime()).toBe(30_000);
     expect(pollDeadline(now, 0).getTime()).toBe(now.getTime());
+  });
+
+  it('scans with a 40 s timeout: the handler uses pollDeadline, not a fixed 45 s margin (issue 12)', async () => {
+    const app = h.stack.gleantap.app(APP);
+    for (const id of ids.slice(0, 5)) app.update(id, { last_location: `Short ${id}` });
+    const summary = await handler({ appId: APP }, context(40_000));
+    expect(summary).toMatchObject({ outcome: 'complete', updated: 5 });
+    expect(summary.fetched).toBeGreaterThan(0);
   });
 
   it('rejects bad input with a message that names it, before any request', async () => {

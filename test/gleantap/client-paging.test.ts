@@ -7,17 +7,19 @@ afterEach(closeHarnesses);
 describe('paging', () => {
   it.each([
     [2000, [1000, 1000, 0]],
-    [2001, [1000, 1000, 1]],
-    [1999, [1000, 999]],
+    [2001, [1000, 1000, 1, 0]],
+    [1999, [1000, 999, 0]],
     [1000, [1000, 0]],
     [0, [0]],
-  ])('with %i customers it reads pages of %j and stops after the short one', async (count, sizes) => {
+  ])('with %i customers it reads pages of %j: only an empty page ends', async (count, sizes) => {
     const { sim, client } = await harness();
     sim.app('gym').seed(count);
     const pages = await collect(client.pages(request()));
     expect(pages.map((p) => p.received)).toEqual(sizes);
-    expect(pages.map((p) => p.offset)).toEqual(sizes.map((_s, i) => i * 1000));
-    expect(sim.requests.map((r) => r.offset)).toEqual(sizes.map((_s, i) => i * 1000));
+    // Each offset is the previous one plus the rows received.
+    const offsets = sizes.map((_s, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    expect(pages.map((p) => p.offset)).toEqual(offsets);
+    expect(sim.requests.map((r) => r.offset)).toEqual(offsets);
     expect(idsOf(pages)).toEqual(groundTruthIds(sim.app('gym').members()));
   });
 
@@ -34,6 +36,7 @@ describe('paging', () => {
       [0, 3, 2],
       [3, 3, 2],
       [6, 1, 1],
+      [7, 0, 0],
     ]);
     expect(pages[0]?.rejections).toEqual([expect.objectContaining({ index: 2, code: 'missing_id' })]);
     expect(pages[1]?.rejections).toEqual([expect.objectContaining({ index: 2, code: 'not_an_object' })]);
@@ -44,6 +47,7 @@ describe('paging', () => {
       [3, 2, 1],
       [3, 2, 1],
       [1, 1, 0],
+      [0, 0, 0],
     ]);
   });
 
@@ -55,7 +59,9 @@ describe('paging', () => {
     expect(sim.requests.map((r) => r.body)).toEqual([
       { app_id: 'gym', limit: 2, offset: 0 },
       { app_id: 'gym', limit: 2, offset: 2 },
+      { app_id: 'gym', limit: 2, offset: 3 },
       { app_id: 'gym', limit: 5, offset: 1, updated_since: '2020-01-01' },
+      { app_id: 'gym', limit: 5, offset: 3, updated_since: '2020-01-01' },
     ]);
     expect(sim.requests.every((r) => r.status === 200)).toBe(true);
   });
@@ -108,7 +114,7 @@ describe('prefetch', () => {
     const withPrefetch = await collect(on.client.pages(request()));
     const without = await collect(off.client.pages(request()));
     expect(withPrefetch).toEqual(without);
-    expect(withPrefetch.map((p) => p.received)).toEqual([1000, 1000, 345]);
+    expect(withPrefetch.map((p) => p.received)).toEqual([1000, 1000, 345, 0]);
   });
 
   it('requests the next page while the consumer still holds the current one', async () => {
@@ -125,7 +131,7 @@ describe('prefetch', () => {
       [0, 1000],
       [0, 1000, 2000],
     ]);
-    expect(sim.requests).toHaveLength(3);
+    expect(sim.requests).toHaveLength(4);
   });
 
   it('without prefetch, requests a page only when the consumer asks for it', async () => {
@@ -136,15 +142,36 @@ describe('prefetch', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       counts.push(sim.requests.length);
     }
-    expect(counts).toEqual([1, 2]);
+    expect(counts).toEqual([1, 2, 3]);
   });
 
-  it('does not prefetch after a short page', async () => {
+  it('a short page is not the end: a server that drops rows after LIMIT still serves later pages', async () => {
     const { sim, client } = await harness();
-    sim.app('gym').seed(999);
+    const all = sim.app('gym').seed(10, { varied: false });
+    sim.app('gym').setQuirks({ hidden: (id) => id === all[2] });
+    const pages = await collect(client.pages(request({ pageSize: 5 })));
+    expect(pages.map((p) => [p.offset, p.received])).toEqual([
+      [0, 4],
+      [4, 5],
+      [9, 1],
+      [10, 0],
+    ]);
+    // Nothing visible is skipped; the row after the hidden one's page is read twice.
+    expect(new Set(idsOf(pages))).toEqual(new Set(all.filter((id) => id !== all[2])));
+  });
+
+  it('a server that caps limit below what was asked is read to the end', async () => {
+    const { sim, client } = await harness();
+    const all = sim.app('gym').seed(25, { varied: false });
+    sim.app('gym').setQuirks({ maxLimit: 10 });
     const pages = await collect(client.pages(request()));
-    expect(pages).toHaveLength(1);
-    expect(sim.requests).toHaveLength(1);
+    expect(pages.map((p) => [p.offset, p.received])).toEqual([
+      [0, 10],
+      [10, 10],
+      [20, 5],
+      [25, 0],
+    ]);
+    expect(idsOf(pages)).toEqual(all);
   });
 
   it('aborts the prefetch in flight when the consumer stops early, without unhandled rejections', async () => {

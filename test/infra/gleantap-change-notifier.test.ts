@@ -7,6 +7,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_KEY_SCHEMA } from '../../lib/aws/table-schema.ts';
+import { pollDeadline } from '../../lib/core/deadline.ts';
 import {
   GleantapChangeNotifier,
   type GleantapChangeNotifierProps,
@@ -551,6 +552,17 @@ describe('props', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Timeout: 96 });
   });
 
+  it('gives a 1-minute schedule at least 30 s of scanning per invocation, by the deadline the handler uses (issue 12)', () => {
+    const { stack } = newStack({ schedule: Duration.minutes(1) });
+    const timeouts = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(
+      (fn) => Number(fn.Properties?.Timeout),
+    );
+    expect(timeouts).toEqual([48]);
+    const start = new Date('2026-01-01T00:00:00Z');
+    const scanMs = pollDeadline(start, (timeouts[0] ?? 0) * 1000).getTime() - start.getTime();
+    expect(scanMs).toBeGreaterThanOrEqual(30_000);
+  });
+
   it('accepts a schedule expression with an explicit poll interval for the staleness alarm', () => {
     const { stack } = newStack({
       schedule: ScheduleExpression.expression('cron(0/15 6-22 * * ? *)'),
@@ -610,6 +622,8 @@ describe('props', () => {
     ['a timeout as long as the interval', { timeout: Duration.minutes(5) }, /timeout/],
     ['a timeout over 15 minutes', { schedule: Duration.hours(1), timeout: Duration.minutes(16) }, /timeout/],
     ['a negative lookback', { lookbackDays: -1 }, /lookbackDays/],
+    ['a lookback of 0 days (issue 12: at least one)', { lookbackDays: 0 }, /lookbackDays/],
+    ['a lookback the poller would reject', { lookbackDays: 31 }, /lookbackDays/],
     ['a fractional lookback', { lookbackDays: 1.5 }, /lookbackDays/],
     ['a page size of 0', { pageSize: 0 }, /pageSize/],
     ['a page size over 1000', { pageSize: 1001 }, /pageSize/],

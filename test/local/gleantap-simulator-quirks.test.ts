@@ -31,8 +31,8 @@ async function ids(sim: GleantapSimulator, body: Record<string, unknown>): Promi
     body: JSON.stringify({ app_id: 'a', ...body }),
   });
   expect(res.status).toBe(200);
-  const parsed: { members: Record<string, JsonValue>[] } = await res.json();
-  return parsed.members.map((m) => String(m.id));
+  const parsed: { members?: { id?: JsonValue }[] } = JSON.parse(await res.text());
+  return (parsed.members ?? []).map((m) => String(m.id));
 }
 
 const T0 = '2026-03-10T12:00:00.000Z';

@@ -1,5 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { defaultPollerTimeoutSeconds } from '../../core/deadline.ts';
 import {
   checkAppId,
   checkAppIds,
@@ -102,10 +103,7 @@ export function resolveNotifierProps(props: GleantapChangeNotifierProps): {
   }
 
   const timeout =
-    props.timeout ??
-    (scheduleInterval === undefined
-      ? Duration.minutes(4)
-      : Duration.seconds(Math.min(240, Math.floor(scheduleInterval.toSeconds() * 0.8))));
+    props.timeout ?? Duration.seconds(defaultPollerTimeoutSeconds(scheduleInterval?.toSeconds()));
   const timeoutSeconds = timeout.toSeconds();
   if (timeoutSeconds < 10 || timeoutSeconds > 900) {
     problems.push(`timeout must be between 10 seconds and 15 minutes; got ${timeout.toHumanString()}`);

@@ -297,11 +297,18 @@ export class SimulatedApp {
   }
 
   /**
-   * Adds one member at the end (generated, then overridden by `fields`) and returns its id.
+   * Adds one member at the end (generated with `created_date` now, then overridden by
+   * `fields`) and returns its id.
    * A `fields.id` is used as given (string or number); it throws if that id already exists.
    */
   create(fields: RawMember = {}): string {
-    const record = { ...generateMember(this.#random, this.#nextId, false), ...fields };
+    // A new member's created_date is now, as on the real API (a poll relies on it to tell a
+    // new customer from one its baseline missed).
+    const record = {
+      ...generateMember(this.#random, this.#nextId, false),
+      created_date: formatDate(this.#now(), 'iso-z'),
+      ...fields,
+    };
     this.#nextId += 1;
     return this.#insert(record, this.#now(), 'end');
   }
@@ -400,7 +407,10 @@ export class SimulatedApp {
   prependGenerated(count: number): string[] {
     const ids: string[] = [];
     for (let i = 0; i < count; i += 1) {
-      const record = generateMember(this.#random, this.#nextId, false);
+      const record = {
+        ...generateMember(this.#random, this.#nextId, false),
+        created_date: formatDate(this.#now(), 'iso-z'),
+      };
       this.#nextId += 1;
       ids.push(this.#insert(record, this.#now(), 'front'));
     }
@@ -418,6 +428,32 @@ export class SimulatedApp {
     const rows = view.slice(query.offset, query.offset + limit);
     const hidden = this.#quirks.hidden;
     return hidden === undefined ? rows : rows.filter((entry) => !hidden(entry.key));
+  }
+
+  /**
+   * One `getCustomers` page served in-process, without HTTP: the `members` array exactly as
+   * the server would send it for this `offset`, `limit` and `updated_since` (`YYYY-MM-DD`),
+   * with this app's quirks. For fast model-based tests; faults are the caller's to add.
+   * @throws RangeError for a malformed date, a negative offset or a limit outside 1 … 1000.
+   */
+  page(request: {
+    readonly offset: number;
+    readonly limit: number;
+    readonly updatedSince?: string;
+  }): JsonValue[] {
+    const { offset, limit, updatedSince } = request;
+    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`offset ${offset} is not valid`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new RangeError(`limit ${limit} is not valid`);
+    let updatedSinceMs: number | undefined;
+    if (updatedSince !== undefined) {
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(updatedSince);
+      if (m === null) throw new RangeError(`updated_since ${updatedSince} is not YYYY-MM-DD`);
+      updatedSinceMs = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    }
+    return this.select({ offset, limit, ...(updatedSinceMs === undefined ? {} : { updatedSinceMs }) }).map(
+      (entry) => JSON.parse(this.json(entry)),
+    );
   }
 
   /**
