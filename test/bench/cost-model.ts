@@ -56,9 +56,11 @@ const GLEANTAP_SECONDS_PER_PAGE = 0.3;
 
 /**
  * One app with `customers` members, 1% of them changing per day, polled every 5 minutes.
- * The window is `updated_since = date(last poll − 1 day)` at day granularity, so each poll
- * re-reads every customer changed since the start of yesterday: on average 1.5 days of
- * changes (1 just after midnight UTC, 2 just before), not the population and not 5 minutes.
+ * The window is `updated_since = date(start of the complete scan before the last − 1 day)`
+ * at day granularity (two-scan coverage, issue 12: at 5-minute polls that is 5 minutes before
+ * the last poll), so each poll re-reads every customer changed since the start of yesterday:
+ * on average 1.5 days of changes (1 just after midnight UTC, 2 just before), not the
+ * population and not 5 minutes.
  */
 export function monthlyCost(customers: number, rates: MeasuredRates, dailyChurn = 0.01): CostRow {
   const changedPerDay = customers * dailyChurn;

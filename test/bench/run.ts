@@ -76,13 +76,18 @@ interface Counted {
   readonly result: ChildResult;
   readonly byAction: Record<string, number>;
   readonly total: number;
+  /** getCustomers requests (not AWS: not in `total`), and the rows they served. */
+  readonly gleantap: { readonly requests: number; readonly rows: number };
 }
 
 /** Runs a job and counts the requests the stand-ins received meanwhile, by action. */
 async function counted(job: ChildJob, nodeArgs: readonly string[] = []): Promise<Counted> {
   const dynamoBefore = proxy.counts();
   const snsBefore = { ...stack.sns.requestsByAction };
+  stack.gleantap.clearRequests();
   const result = await runChild(childFile, job, env, nodeArgs);
+  const served = stack.gleantap.requests;
+  const gleantap = { requests: served.length, rows: served.reduce((sum, r) => sum + r.rows, 0) };
   const byAction: Record<string, number> = {};
   for (const [action, n] of Object.entries(proxy.counts())) {
     const delta = n - (dynamoBefore[action] ?? 0);
@@ -93,7 +98,7 @@ async function counted(job: ChildJob, nodeArgs: readonly string[] = []): Promise
     if (delta > 0) byAction[`SNS.${action}`] = delta;
   }
   const total = Object.values(byAction).reduce((a, b) => a + b, 0);
-  return { result, byAction, total };
+  return { result, byAction, total, gleantap };
 }
 
 const isOptedOut = (value: unknown) => parseOptout(value) === 1;
@@ -155,6 +160,19 @@ for (const [label, fraction, target] of [
     },
     target === undefined ? undefined : pollAmp <= target,
   );
+  if (label === '0%') {
+    // Issue 12: a scan ends only on an empty page, and the window reaches back to the start of
+    // the complete scan before the last one. Neither costs an AWS request: the empty page is
+    // one more getCustomers call per scan, and the earlier window start only differs (by a
+    // day) for the polls whose two last scans straddle midnight UTC.
+    add({
+      id: 'gleantap_requests_per_poll_0%',
+      section: '1 AWS requests',
+      label: `getCustomers requests per 10k poll, 0% churn (${poll.gleantap.rows} rows; the last request is the empty page that ends the scan)`,
+      value: poll.gleantap.requests,
+      unit: 'req',
+    });
+  }
   add({
     id: `naive_vs_poll_requests_${label}`,
     section: '1 AWS requests',
