@@ -27,6 +27,7 @@ import { parseMembersPage } from '../../lib/core/customer.ts';
 import type { JsonValue, OutboundMessage } from '../../lib/core/types.ts';
 import { SimulatedApp, SimulatorClock, type SourceQuirks } from '../../lib/local/gleantap-simulator.ts';
 import { MemoryStateStore } from '../../lib/local/memory-state-store.ts';
+import { seededRandom } from '../../lib/local/seeded-random.ts';
 import { type PollSummary, pollApp } from '../../lib/poll.ts';
 import type {
   CustomerPage,
@@ -45,18 +46,6 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 /** Fake time a page takes: scans last a while, so rows move during them and deadlines fall mid-scan. */
 const PAGE_MS = 10_000;
-
-/** mulberry32: per-poll fault randomness from a seed fast-check chose. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Thrown where a fault fires; a crash makes the whole poller process "die". */
 class InjectedFault extends Error {}
@@ -441,7 +430,8 @@ export class World {
   async poll(plan: PollPlan, failing = false): Promise<PollSummary> {
     // A failing poll: Gleantap refuses its first page (keys revoked, an outage).
     this.#plan = failing ? { ...quiet, apiFailPage: this.#pagesServed } : plan;
-    this.#random = rng(plan.seed);
+    // Per-poll fault randomness from a seed fast-check chose.
+    this.#random = seededRandom(plan.seed);
     this.#calls = {};
     const startTick = this.tick;
     const started = this.clock.now();
