@@ -106,6 +106,34 @@ describe('scans that cannot skip (issue 12)', () => {
     expect(new Set(subjects(h, 'customer.updated'))).toEqual(new Set(ids));
   });
 
+  it('a resumed scan that finds nothing where it stopped does not move the watermark', async () => {
+    const { h, clock } = await setup();
+    const app = h.stack.gleantap.app(APP);
+    const ids = app.seed(9, { varied: false });
+    await poll(h, clock);
+    clock.advance(HOUR);
+    await poll(h, clock);
+    clock.advanceDays(1);
+    for (const id of ids) app.update(id, { last_location: 'all moved' });
+    clock.advanceDays(2);
+    const deadline = new Date(clock.now() + HOUR);
+    const stopped = await poll(h, clock, {
+      deadline,
+      onStep: (step, page) => {
+        if (step === 'committed' && page.offset === 3) clock.advance(2 * HOUR);
+      },
+    });
+    expect(stopped).toMatchObject({ outcome: 'incomplete', fetched: 6 });
+    // Paused at offset 6; the first six are deleted, so the last three now sit at 0-2 and a
+    // resume from offset 3 finds nothing.
+    for (const id of ids.slice(0, 6)) app.remove(id);
+    const resumed = await poll(h, clock);
+    expect(resumed).toMatchObject({ outcome: 'complete', drift: true });
+    clock.advance(HOUR);
+    await poll(h, clock);
+    expect(new Set(subjects(h, 'customer.updated'))).toEqual(new Set(ids));
+  });
+
   it('a short page is not the end: a server that caps limit is read to the end, and the watermark moves', async () => {
     const { h, clock } = await setup();
     const app = h.stack.gleantap.app(APP);
