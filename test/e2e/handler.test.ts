@@ -88,8 +88,8 @@ describe('the poller Lambda handler against the local stand-ins', () => {
     const app = h.stack.gleantap.app(APP);
     for (const id of ids.slice(0, 5)) app.update(id, { last_location: `Short ${id}` });
     const summary = await handler({ appId: APP }, context(40_000));
+    // With the old fixed 45 s margin no page could start: fetched 0, incomplete.
     expect(summary).toMatchObject({ outcome: 'complete', updated: 5 });
-    expect(summary.fetched).toBeGreaterThan(0);
   });
 
   it('rejects bad input with a message that names it, before any request', async () => {

@@ -38,7 +38,7 @@ import type {
   StateStore,
 } from '../../lib/ports.ts';
 import { silentLog } from '../support/harness.ts';
-import { type ModelEvent, SubscriberModel } from '../support/subscriber-model.ts';
+import { contentOf, type ModelEvent, SubscriberModel } from '../support/subscriber-model.ts';
 
 const APP = 'model-app';
 const SOURCE = `gleantap:app/${APP}`;
@@ -99,6 +99,8 @@ export interface RunSetup {
   readonly pageSize: number;
   readonly prefetch: boolean;
   readonly startDaysAgo: number;
+  /** Whether the baseline announces every customer; without it only news after the baseline reaches the subscriber. */
+  readonly emitBaseline: boolean;
 }
 
 export const setupArbitrary: fc.Arbitrary<RunSetup> = fc.record({
@@ -113,6 +115,7 @@ export const setupArbitrary: fc.Arbitrary<RunSetup> = fc.record({
   pageSize: fc.integer({ min: 2, max: 5 }),
   prefetch: fc.boolean(),
   startDaysAgo: fc.integer({ min: 0, max: 40 }),
+  emitBaseline: fc.boolean(),
 });
 
 /**
@@ -240,6 +243,10 @@ export class World {
   /** Ticks count mutations; opt-out spans and poll intervals are measured in them. */
   tick = 0;
   readonly spans: OptoutSpan[] = [];
+  /** Customers created after the baseline. */
+  readonly created = new Set<string>();
+  /** Each initial customer's content at the baseline (no change happens before it). */
+  readonly atBaseline = new Map<string, string | undefined>();
   /** Complete, drift-free polls as [start tick, end tick]. */
   readonly completePolls: [number, number][] = [];
   readonly summaries: PollSummary[] = [];
@@ -270,7 +277,15 @@ export class World {
       ...(hidden === undefined ? {} : { hidden: (id: string) => id === hidden }),
     });
     this.lookbackDays = lookbackFor(setup.quirks);
-    for (const id of ids) this.#recordOptouts(id);
+    for (const id of ids) {
+      this.#recordOptouts(id);
+      this.atBaseline.set(id, this.content(id));
+    }
+  }
+
+  /** Whether a subscriber without the baseline's events must have heard of this customer. */
+  isNews(id: string): boolean {
+    return this.created.has(id) || this.content(id) !== this.atBaseline.get(id);
   }
 
   /** Live, visible customer ids (what `pick` indexes into). */
@@ -284,6 +299,7 @@ export class World {
     const ids = this.ids();
     if (mutation.kind === 'create') {
       const id = this.app.create({ email_optout: mutation.email ? 1 : 0, sms_optout: mutation.sms ? 1 : 0 });
+      this.created.add(id);
       this.#recordOptouts(id);
       return;
     }
@@ -304,6 +320,14 @@ export class World {
         break;
     }
     this.#recordOptouts(id);
+  }
+
+  /** The customer's parsed content as a subscriber would hold it, or undefined when gone. */
+  content(id: string): string | undefined {
+    const raw = this.app.visibleMembers().get(id);
+    const parsed = raw === undefined ? undefined : parseMembersPage({ members: [raw] });
+    const customer = parsed?.ok ? parsed.customers[0] : undefined;
+    return customer === undefined ? undefined : contentOf(customer);
   }
 
   /** Closes the span of a state that changed (or a deleted customer) and opens the new one. */
@@ -454,7 +478,7 @@ export class World {
         lookbackDays: this.lookbackDays,
         pageSize: this.setup.pageSize,
         watchedFields: DEFAULT_WATCHED_FIELDS,
-        emitBaseline: true,
+        emitBaseline: this.setup.emitBaseline,
         checkpointIntervalMs: 0,
         ...(deadline === undefined ? {} : { deadline }),
         onStep: async (step) => {
@@ -513,9 +537,14 @@ export class World {
       const parsed = parseMembersPage({ members: [raw] });
       if (parsed.ok && parsed.customers[0] !== undefined) population.set(id, parsed.customers[0]);
     }
-    // customer.deleted is issue 17's: a deleted customer may stay in the mirror.
+    // customer.deleted is issue 17's: a deleted customer may stay in the mirror. Without
+    // emitBaseline the subscriber only has to know customers with news after the baseline
+    // (anything it holds must still be current).
     const mirror = model.mirror(SOURCE);
-    for (const difference of model.differences(SOURCE, population))
+    const expected = this.setup.emitBaseline
+      ? population
+      : new Map([...population].filter(([id]) => this.isNews(id) || mirror.has(id)));
+    for (const difference of model.differences(SOURCE, expected))
       if (!difference.endsWith('in the mirror but not in the population')) problems.push(difference);
     for (const id of mirror.keys())
       if (!population.has(id) && !this.everExisted(id)) problems.push(`${id}: announced but never existed`);
@@ -524,6 +553,18 @@ export class World {
         `${conflict.subject}: sequence ${conflict.sequence} carried ${conflict.contents.length} contents`,
       );
     for (const span of this.spans) {
+      // Without emitBaseline a state is news for a customer created after the baseline, a
+      // state other than the one the baseline recorded, or a return to it after another
+      // state was announced.
+      if (!this.setup.emitBaseline && !this.created.has(span.id)) {
+        const initial = this.spans.find(
+          (x) => x.id === span.id && x.channel === span.channel && x.from === 0,
+        );
+        const otherAnnounced = model
+          .optoutAnnouncements(SOURCE, span.id)
+          .some((a) => a.channel === span.channel && a.optedOut !== span.optedOut);
+        if (span.from === 0 || (initial?.optedOut === span.optedOut && !otherAnnounced)) continue;
+      }
       const held = this.completePolls.some(([start], i) => {
         const next = this.completePolls[i + 1];
         return next !== undefined && span.from <= start && (span.to === null || span.to > next[1]);
