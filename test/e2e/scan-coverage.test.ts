@@ -61,7 +61,7 @@ describe('scans that cannot skip (issue 12)', () => {
     // the end, and every row after it shifts one offset down: the first row of page 2 is skipped.
     let moved = false;
     const onStep = (step: string, page: CustomerPage) => {
-      if (step === 'committed' && page.offset === 0 && !moved) {
+      if (step === 'fetched' && page.offset === 0 && !moved) {
         moved = true;
         clock.advance(1000);
         app.update(String(ids[0]), { last_location: 'moved' });
@@ -92,7 +92,7 @@ describe('scans that cannot skip (issue 12)', () => {
     const stopped = await poll(h, clock, {
       deadline,
       onStep: (step) => {
-        if (step === 'committed') clock.advance(2 * HOUR);
+        if (step === 'fetched') clock.advance(2 * HOUR);
       },
     });
     expect(stopped).toMatchObject({ outcome: 'incomplete', fetched: 3 });
@@ -120,7 +120,7 @@ describe('scans that cannot skip (issue 12)', () => {
     const stopped = await poll(h, clock, {
       deadline,
       onStep: (step, page) => {
-        if (step === 'committed' && page.offset === 3) clock.advance(2 * HOUR);
+        if (step === 'fetched' && page.offset === 3) clock.advance(2 * HOUR);
       },
     });
     expect(stopped).toMatchObject({ outcome: 'incomplete', fetched: 6 });
@@ -179,7 +179,7 @@ describe('scans that cannot skip (issue 12)', () => {
     const first = await poll(h, clock, {
       deadline,
       onStep: (step) => {
-        if (step === 'committed') clock.advance(2 * HOUR);
+        if (step === 'fetched') clock.advance(2 * HOUR);
       },
     });
     expect(first).toMatchObject({ outcome: 'incomplete', mode: 'baseline', fetched: 3 });
@@ -200,7 +200,7 @@ describe('scans that cannot skip (issue 12)', () => {
     let deleted = false;
     await poll(h, clock, {
       onStep: (step, page) => {
-        if (step === 'committed' && page.offset === 0 && !deleted) {
+        if (step === 'fetched' && page.offset === 0 && !deleted) {
           deleted = true;
           app.remove(String(ids[0]));
         }
@@ -227,7 +227,7 @@ describe('scans that cannot skip (issue 12)', () => {
       resync: true,
       deadline,
       onStep: (step, page) => {
-        if (step === 'committed' && page.offset === 3) clock.advance(2 * HOUR);
+        if (step === 'fetched' && page.offset === 3) clock.advance(2 * HOUR);
       },
     });
     expect(resync).toMatchObject({ outcome: 'incomplete', mode: 'resync', fetched: 6 });

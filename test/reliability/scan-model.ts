@@ -481,21 +481,23 @@ export class World {
         emitBaseline: this.setup.emitBaseline,
         checkpointIntervalMs: 0,
         ...(deadline === undefined ? {} : { deadline }),
+        // 'fetched' comes for every page; 'published' and 'committed' only for pages with
+        // something to publish. Page time passes, and rows move, once a page is in hand.
         onStep: async (step) => {
+          if (step === 'fetched') page++;
           const crash = plan.crash;
-          if (crash !== null && crash.step === step && crash.page === page) {
+          if (crash !== null && crash.step === step && crash.page === page - 1) {
             this.figures.count(`crash after ${step}`);
             this.dead = true;
-            throw new InjectedFault(`crashed after ${step} of page ${page}`);
+            throw new InjectedFault(`crashed after ${step} of page ${page - 1}`);
           }
-          if (step !== 'committed') return;
+          if (step !== 'fetched') return;
           this.clock.advance(PAGE_MS);
           for (const { afterPage, mutation } of plan.midScan)
-            if (afterPage === page) {
+            if (afterPage === page - 1) {
               this.figures.count('row moved or changed mid-scan');
               this.mutate(mutation);
             }
-          page++;
         },
       },
     );
