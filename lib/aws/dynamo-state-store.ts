@@ -70,6 +70,7 @@ function snapshotItem(appId: string, snapshot: Snapshot): Record<string, Attribu
     h: { S: snapshot.hash },
     v: { N: String(snapshot.version) },
     f: { S: JSON.stringify(snapshot.fields) },
+    ...(snapshot.deleted !== undefined ? { d: { S: snapshot.deleted } } : {}),
   };
 }
 const stateKey = (appId: string): Record<string, AttributeValue> => ({
@@ -431,7 +432,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   async getSnapshots(appId: string, customerIds: readonly string[]): Promise<Map<string, Snapshot>> {
-    return this.#batchGet(appId, customerIds, '#c, h, v, f, pv, ph, p', toSnapshot);
+    return this.#batchGet(appId, customerIds, '#c, h, v, f, pv, ph, p, d', toSnapshot);
   }
 
   async #batchGet<T extends SnapshotHead>(
@@ -696,7 +697,10 @@ function toSnapshotHead(item: Record<string, AttributeValue>): SnapshotHead {
 function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
   const { pendingHash, ...head } = toSnapshotHead(item);
   const fields = head.version === 0 ? {} : parseJsonAttribute(item, 'f', fieldsSchema);
-  if (pendingHash === undefined) return { ...head, fields };
+  const marked = item.d?.S;
+  const deleted: Pick<Snapshot, 'deleted'> =
+    marked === 'pending' || marked === 'announced' ? { deleted: marked } : {};
+  if (pendingHash === undefined) return { ...head, fields, ...deleted };
   const version = Number(item.pv?.N);
   if (!Number.isInteger(version) || version < 1)
     throw new Error(`Snapshot item ${item[PK]?.S ?? '?'} has a malformed pending version.`);
@@ -707,7 +711,7 @@ function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
     fields: body.f,
     base: body.b === null ? null : { hash: body.b.h, previous: body.b.p },
   };
-  return { ...head, fields, pending };
+  return { ...head, fields, pending, ...deleted };
 }
 
 const isEventType = (value: string | undefined): value is EventType =>

@@ -19,6 +19,9 @@ const CHANNELS: readonly Channel[] = ['email', 'sms'];
  * Compares `customer` with `snapshot` over the `watched` fields.
  *
  * - No snapshot: `created`, with `next.version` 1.
+ * - A tombstone (the customer was announced deleted and is back): `created`, with
+ *   `next.version` the tombstone's + 1 and the tombstone as `previousSnapshot`, whatever the
+ *   content: subscribers removed the customer, so only a full record restores it.
  * - Same content hash: `unchanged`.
  * - Otherwise field by field. A field watched now but absent from `snapshot.fields` was
  *   added to the watched set after that snapshot was written: it has no old value to
@@ -42,6 +45,10 @@ export function diffCustomer(
   }
   if (snapshot.customerId !== customer.id) {
     throw new Error('diffCustomer was given the snapshot of a different customer.');
+  }
+  if (snapshot.deleted !== undefined) {
+    const next = { customerId: customer.id, hash, fields, version: snapshot.version + 1 };
+    return { kind: 'created', customer, next, previousSnapshot: snapshot };
   }
   if (snapshot.hash === hash) return { kind: 'unchanged', customer, snapshot };
 

@@ -124,11 +124,42 @@ const channelRule = (channel: 'email' | 'sms'): JsonObject => ({
   },
 });
 
+/**
+ * A deleted customer's last known record: the id and the watched fields as last seen, typed
+ * as on the other events (a deployment watching fewer fields stores, and sends, fewer).
+ */
+const LAST_KNOWN_CUSTOMER: JsonObject = {
+  type: 'object',
+  description: 'The last known record: id and the watched fields as last seen.',
+  required: ['id'],
+  properties: CUSTOMER.properties ?? {},
+  additionalProperties: true,
+};
+
+function deletedSchema(): JsonObject {
+  const schema = envelope(
+    'customer.deleted',
+    'A customer that two complete, drift-free reconciliation scans no longer found. Remove it, keep its sequence: a customer that comes back is customer.created with a higher one.',
+    SEQUENCE,
+    {
+      type: 'object',
+      required: ['app_id', 'customer', 'changed_fields'],
+      additionalProperties: false,
+      properties: {
+        app_id: { type: 'string', minLength: 1 },
+        customer: { $ref: '#/$defs/lastKnownCustomer' },
+        changed_fields: { ...FIELD_LIST, description: 'Every watched field: all are gone.' },
+      },
+    },
+  );
+  return { ...schema, $defs: { lastKnownCustomer: LAST_KNOWN_CUSTOMER } };
+}
+
 /** The schema of each event type, keyed by type. */
 export const EVENT_SCHEMAS: Readonly<Record<EventType, JsonObject>> = {
   'customer.created': envelope(
     'customer.created',
-    'A customer this app has not seen before (after the baseline scan).',
+    'A customer this app has not seen before (after the baseline scan), or one that came back after a customer.deleted (with a higher sequence).',
     SEQUENCE,
     {
       type: 'object',
@@ -192,4 +223,5 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, JsonObject>> = {
       ],
     },
   ),
+  'customer.deleted': deletedSchema(),
 };

@@ -3,15 +3,24 @@
  * structured JSON event; the SNS message body (or its `default` entry, for opt-out events)
  * is exactly one of these. The JSON Schemas under `schemas/` describe the same shapes.
  */
+import { EVENT_TYPES } from './settings.ts';
 import type { Channel, Customer, EventType, JsonValue } from './types.ts';
 
 export type { Channel, Customer, EventType, JsonValue } from './types.ts';
+
+export { EVENT_TYPES };
+
+/** True when `value` names one of {@link EVENT_TYPES}. */
+export function isEventType(value: unknown): value is EventType {
+  return EVENT_TYPES.some((type) => type === value);
+}
 
 /** The `dataschema` URI of each event type; equal to the `$id` of `schemas/<type>.v1.json`. */
 export const DATA_SCHEMAS = {
   'customer.created': 'urn:gleantap-notifier:schema:customer.created:v1',
   'customer.updated': 'urn:gleantap-notifier:schema:customer.updated:v1',
   'customer.optout_changed': 'urn:gleantap-notifier:schema:customer.optout_changed:v1',
+  'customer.deleted': 'urn:gleantap-notifier:schema:customer.deleted:v1',
 } as const satisfies Record<EventType, string>;
 
 /** The CloudEvents envelope shared by every event type. */
@@ -63,6 +72,20 @@ export type CustomerOptoutChangedData = CustomerUpdatedData & {
   readonly previous_opted_out: boolean;
 };
 
+/**
+ * The last known record of a deleted customer: `id` and the watched fields as last seen
+ * (every documented field with the default watched set).
+ */
+export type LastKnownCustomer = { readonly id: string; readonly [field: string]: JsonValue };
+
+export type CustomerDeletedData = {
+  readonly app_id: string;
+  /** The record as last seen before Gleantap stopped returning it. */
+  readonly customer: LastKnownCustomer;
+  /** Every watched field, sorted (as on `customer.created`): all of them are gone. */
+  readonly changed_fields: string[];
+};
+
 export type CustomerCreatedEvent = CloudEventEnvelope<'customer.created', CustomerCreatedData>;
 export type CustomerUpdatedEvent = CloudEventEnvelope<'customer.updated', CustomerUpdatedData>;
 export type CustomerOptoutChangedEvent = CloudEventEnvelope<
@@ -70,5 +93,16 @@ export type CustomerOptoutChangedEvent = CloudEventEnvelope<
   CustomerOptoutChangedData
 >;
 
+/**
+ * A customer two complete, drift-free reconciliation scans no longer found (see the README,
+ * "Deleted customers"). Remove it from your mirror but keep its `sequence`: a customer that
+ * comes back arrives as `customer.created` with a higher one.
+ */
+export type CustomerDeletedEvent = CloudEventEnvelope<'customer.deleted', CustomerDeletedData>;
+
 /** Any event this project publishes; narrow on `type`. */
-export type GleantapNotifierEvent = CustomerCreatedEvent | CustomerUpdatedEvent | CustomerOptoutChangedEvent;
+export type GleantapNotifierEvent =
+  | CustomerCreatedEvent
+  | CustomerUpdatedEvent
+  | CustomerOptoutChangedEvent
+  | CustomerDeletedEvent;

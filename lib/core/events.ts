@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import {
   type CloudEventEnvelope,
   type CustomerCreatedEvent,
+  type CustomerDeletedEvent,
   type CustomerOptoutChangedEvent,
   type CustomerUpdatedEvent,
   DATA_SCHEMAS,
@@ -13,6 +14,7 @@ import {
 } from './event-types.ts';
 import { formatInstant, parseInstant } from './instant.ts';
 import { MAX_SUBJECT_LENGTH } from './sns-limits.ts';
+import { lastContentHash } from './tombstone.ts';
 import type {
   Change,
   Channel,
@@ -22,6 +24,7 @@ import type {
   MessageAttribute,
   OptoutChange,
   OutboundMessage,
+  Snapshot,
 } from './types.ts';
 
 export * from './event-types.ts';
@@ -109,20 +112,10 @@ export interface BuildContext {
  */
 export function buildMessages(change: Change, ctx: BuildContext): OutboundMessage[] {
   if (change.kind === 'unchanged') return [];
-  if (ctx.appId === '' || /\p{Cs}/u.test(ctx.appId)) {
-    throw new Error('buildMessages: appId must be a non-empty, well-formed string.');
-  }
-  const detectedMs = /[Zz]$/.test(ctx.detectedAt)
-    ? parseInstant(ctx.detectedAt, { requireZone: true })
-    : undefined;
-  if (detectedMs === undefined) {
-    throw new Error(
-      'buildMessages: detectedAt must be an ISO 8601 UTC instant such as 2024-03-01T10:00:00.000Z.',
-    );
-  }
-  const time = formatInstant(detectedMs);
+  const time = checkedTime(ctx, 'buildMessages');
   const { customer, next } = change;
-  const previousHash = change.kind === 'created' ? null : change.previousSnapshot.hash;
+  // A customer that comes back is diffed against its tombstone: a different created event.
+  const previousHash = change.previousSnapshot?.hash ?? null;
   const envelope = <T extends EventType, D>(
     type: T,
     channel: Channel | null,
@@ -178,6 +171,63 @@ export function buildMessages(change: Change, ctx: BuildContext): OutboundMessag
   return [plainMessage(updated), ...optouts];
 }
 
+/**
+ * The `customer.deleted` message announcing `tombstone` (see lib/core/tombstone.ts): the
+ * tombstone's version is the sequence, its fields the last known record. Built again from the
+ * same tombstone, it is the same message with the same id.
+ *
+ * @throws Error when `tombstone` is not a tombstone, or on a bad `ctx` as {@link buildMessages}.
+ */
+export function buildDeletedMessage(tombstone: Snapshot, ctx: BuildContext): OutboundMessage {
+  if (tombstone.deleted === undefined) {
+    throw new Error('buildDeletedMessage: the snapshot is not a tombstone.');
+  }
+  const time = checkedTime(ctx, 'buildDeletedMessage');
+  const type = 'customer.deleted';
+  const event: CustomerDeletedEvent = {
+    specversion: '1.0',
+    id: eventId({
+      appId: ctx.appId,
+      customerId: tombstone.customerId,
+      type,
+      channel: null,
+      previousHash: lastContentHash(tombstone),
+      hash: tombstone.hash,
+      sequence: tombstone.version,
+    }),
+    type,
+    source: `gleantap:app/${encodeURIComponent(ctx.appId)}`,
+    subject: tombstone.customerId,
+    time,
+    datacontenttype: 'application/json',
+    dataschema: DATA_SCHEMAS[type],
+    sequence: tombstone.version,
+    data: {
+      app_id: ctx.appId,
+      // A spread defines own properties, so a watched extra field called `__proto__` stays data.
+      customer: { ...tombstone.fields, id: tombstone.customerId },
+      changed_fields: Object.keys(tombstone.fields).sort(),
+    },
+  };
+  return plainMessage(event);
+}
+
+/** The event `time` for `ctx.detectedAt`, after checking both fields of the context. */
+function checkedTime(ctx: BuildContext, caller: string): string {
+  if (ctx.appId === '' || /\p{Cs}/u.test(ctx.appId)) {
+    throw new Error(`${caller}: appId must be a non-empty, well-formed string.`);
+  }
+  const detectedMs = /[Zz]$/.test(ctx.detectedAt)
+    ? parseInstant(ctx.detectedAt, { requireZone: true })
+    : undefined;
+  if (detectedMs === undefined) {
+    throw new Error(
+      `${caller}: detectedAt must be an ISO 8601 UTC instant such as 2024-03-01T10:00:00.000Z.`,
+    );
+  }
+  return formatInstant(detectedMs);
+}
+
 function attributesOf(event: GleantapNotifierEvent): Record<string, MessageAttribute> {
   const attributes: Record<string, MessageAttribute> = {
     type: { DataType: 'String', StringValue: event.type },
@@ -190,7 +240,9 @@ function attributesOf(event: GleantapNotifierEvent): Record<string, MessageAttri
   return attributes;
 }
 
-function plainMessage(event: CustomerCreatedEvent | CustomerUpdatedEvent): OutboundMessage {
+function plainMessage(
+  event: CustomerCreatedEvent | CustomerUpdatedEvent | CustomerDeletedEvent,
+): OutboundMessage {
   return {
     id: event.id,
     type: event.type,

@@ -42,6 +42,7 @@ export const EVENT_TYPES = [
   'customer.created',
   'customer.updated',
   'customer.optout_changed',
+  'customer.deleted',
 ] as const satisfies readonly EventType[];
 
 /**

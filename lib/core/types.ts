@@ -79,6 +79,13 @@ export interface Snapshot {
   readonly version: number;
   /** A newer version published but not committed, if any (see {@link PendingVersion}). */
   readonly pending?: PendingVersion;
+  /**
+   * Present on a tombstone: the customer was announced deleted at `version` (its `fields` are
+   * the last known record, its `hash` is {@link tombstoneHash} of the last content, so it never
+   * equals a content hash). `pending` until the `customer.deleted` event was published: the
+   * tombstone is written first, as the record of what is about to be announced.
+   */
+  readonly deleted?: 'pending' | 'announced';
 }
 
 /** A customer's pending version, as recorded before publishing (the write-ahead intent). */
@@ -109,8 +116,10 @@ export type Change =
   | {
       readonly kind: 'created';
       readonly customer: Customer;
-      /** The snapshot to commit; its version is 1. */
+      /** The snapshot to commit; its version is 1, or the tombstone's version + 1. */
       readonly next: Snapshot;
+      /** The tombstone of a customer that was announced deleted and came back. */
+      readonly previousSnapshot?: Snapshot;
     }
   | {
       readonly kind: 'updated';
@@ -126,7 +135,11 @@ export type Change =
       readonly optoutChanges: readonly OptoutChange[];
     };
 
-export type EventType = 'customer.created' | 'customer.updated' | 'customer.optout_changed';
+export type EventType =
+  | 'customer.created'
+  | 'customer.updated'
+  | 'customer.optout_changed'
+  | 'customer.deleted';
 
 /** An SNS message attribute as the publisher sends it. */
 export type MessageAttribute =

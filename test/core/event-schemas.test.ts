@@ -11,12 +11,19 @@ import {
 } from '../../lib/core/content-hash.ts';
 import { diffCustomer } from '../../lib/core/diff.ts';
 import { EVENT_SCHEMAS } from '../../lib/core/event-schemas.ts';
-import { buildMessages, DATA_SCHEMAS, MAX_EMAIL_TEXT_BYTES } from '../../lib/core/events.ts';
+import {
+  buildDeletedMessage,
+  buildMessages,
+  DATA_SCHEMAS,
+  EVENT_TYPES,
+  MAX_EMAIL_TEXT_BYTES,
+} from '../../lib/core/events.ts';
+import { tombstoneOf } from '../../lib/core/tombstone.ts';
 import type { Customer, EventType, JsonObject, Snapshot } from '../../lib/core/types.ts';
 import { contractProblems } from '../support/event-contract.ts';
 import { customer } from './arbitraries.ts';
 
-const TYPES: readonly EventType[] = ['customer.created', 'customer.updated', 'customer.optout_changed'];
+const TYPES: readonly EventType[] = EVENT_TYPES;
 
 function schemaFile(type: EventType): unknown {
   return JSON.parse(readFileSync(new URL(`../../schemas/${type}.v1.json`, import.meta.url), 'utf8'));
@@ -72,6 +79,9 @@ const [updatedEvent, optoutEvent] = buildMessages(
   diffCustomer(snapshotOf(base, 1, W), { ...base, email_optout: 1 }, W),
   ctx,
 ).map((m) => m.event);
+const tombstone = tombstoneOf(snapshotOf(base, 3, W));
+const deletedEvent = buildDeletedMessage(tombstone, ctx).event;
+const recreatedEvent = buildMessages(diffCustomer(tombstone, base, W), ctx)[0]?.event;
 
 /** Marks a key to delete in a patch. */
 const DELETE = Symbol('delete');
@@ -98,7 +108,7 @@ function mutated(event: JsonObject | undefined, envelope: Patch, data: Patch = {
 
 describe('the schemas accept built events and reject broken ones', () => {
   it('accepts the examples', () => {
-    for (const event of [createdEvent, updatedEvent, optoutEvent]) {
+    for (const event of [createdEvent, updatedEvent, optoutEvent, deletedEvent, recreatedEvent]) {
       if (event === undefined) throw new Error('missing example event');
       expect(validate(event)).toEqual([]);
     }
@@ -133,9 +143,28 @@ describe('the schemas accept built events and reject broken ones', () => {
 
   it.each<[string, Patch, Patch]>([
     ['a previous', {}, { previous: { email: null } }],
+    ['sequence 000000000000', { sequence: '000000000000' }, {}],
     ['the updated type', { type: 'customer.updated' }, {}],
   ])('customer.created rejects %s', (_, envelope, data) => {
     expect(validate(mutated(createdEvent, envelope, data))).not.toEqual([]);
+  });
+
+  it('customer.created of a customer that came back carries the next sequence after the delete', () => {
+    expect(deletedEvent.sequence).toBe(4);
+    expect(recreatedEvent?.type).toBe('customer.created');
+    expect(recreatedEvent?.sequence).toBe(5);
+  });
+
+  it.each<[string, Patch, Patch]>([
+    ['a previous', {}, { previous: { email: null } }],
+    ['no customer id', {}, { customer: { email: null } }],
+    ['a numeric customer id', {}, { customer: { id: 7 } }],
+    ['a string opt-out', {}, { customer: { id: '7', sms_optout: '1' } }],
+    ['sequence 0', { sequence: 0 }, {}],
+    ['the created type', { type: 'customer.created' }, {}],
+    ['the created dataschema', { dataschema: DATA_SCHEMAS['customer.created'] }, {}],
+  ])('customer.deleted rejects %s', (_, envelope, data) => {
+    expect(validate(mutated(deletedEvent, envelope, data))).not.toEqual([]);
   });
 
   it.each<[string, Patch]>([

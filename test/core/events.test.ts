@@ -156,7 +156,8 @@ describe('buildMessages', () => {
         DataType: 'String.Array',
         StringValue: JSON.stringify(event.data.changed_fields),
       });
-      if (event.type === 'customer.created') throw new Error('unexpected created');
+      if (event.type === 'customer.created' || event.type === 'customer.deleted')
+        throw new Error(`unexpected ${event.type}`);
       expect(event.data.previous).toEqual({ email: 'jane@example.com', email_optout: 0, sms_optout: 0 });
     }
     const [, email, sms] = events;
