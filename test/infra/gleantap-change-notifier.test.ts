@@ -499,7 +499,7 @@ describe('addSubscriber', () => {
 
   it.each([
     [{ types: [] }, /types/],
-    [{ types: ['customer.deleted' as 'customer.created'] }, /types.*customer\.deleted/],
+    [{ types: ['customer.merged' as 'customer.created'] }, /types.*customer\.merged/],
     [{ appIds: ['app#9'] }, /appIds.*app#9/],
     [{ changedFields: [''] }, /changedFields/],
   ])('rejects %j naming the option', (options, message) => {
