@@ -332,6 +332,11 @@ export async function startGleantapSimulator(
         res.write(full.subarray(0, Math.floor(full.length / 2)), () => req.socket.destroy());
         return;
       }
+      case 'empty':
+        log.status = 200;
+        log.rows = 0;
+        sendJson(res, 200, '{"members":[]}');
+        return;
       case 'drift':
         // Applied before the page is selected; see handle().
         return;

@@ -14,8 +14,10 @@ import { seededRandom } from '../seeded-random.ts';
  * - `drift`: inserts {@link FaultRule.insert} new customers at the front of the app before
  *   serving the page normally, so every later offset shifts (rows repeat across pages).
  * - `reset`: destroys the socket (see {@link FaultRule.at}).
+ * - `empty`: a well-formed 200 with no members, as an API that lost the app's data for a
+ *   moment (an outage behind a healthy front end) answers: it ends a scan early.
  */
-export type FaultKind = '429' | '500' | 'hang' | 'truncated' | 'html' | 'drift' | 'reset';
+export type FaultKind = '429' | '500' | 'hang' | 'truncated' | 'html' | 'drift' | 'reset' | 'empty';
 
 /** A page position within a scan: `first` is offset 0, `last` a page with fewer rows than `limit`, `middle` any other. */
 export type PagePosition = 'first' | 'middle' | 'last';
