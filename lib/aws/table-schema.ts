@@ -8,6 +8,10 @@
  * - lease              pk `A#<appId>`               sk `LEASE`  owner, expiresAt (epoch ms)
  * - archived event     pk `E#<appId>#<YYYY-MM-DD>#<shard>` sk `<time>#<id>`  30-day TTL, read by replay
  * - registered app     pk `REGISTRY`                sk `APP#<appId>`  the app registry (lib/aws/app-registry.ts)
+ * - reconcile state    pk `A#<appId>`               sk `RECONCILE` claim, run in progress, suspects' run, last outcome
+ * - reconcile page     pk `R#<appId>#<runId>`       sk `P#<offset, 12 digits>`  ids one page returned (JSON), TTL
+ * - reconcile suspects pk `R#<appId>#<runId>`       sk `M#<chunk, 12 digits>`   that run's missing ids (JSON), TTL
+ * A snapshot with `d` (`pending`|`announced`) is a tombstone: the customer was announced deleted.
  */
 export const TABLE_KEY_SCHEMA = {
   partitionKey: { name: 'pk', type: 'S' },
@@ -18,3 +22,6 @@ export const TABLE_KEY_SCHEMA = {
 
 /** Days an archived event is kept for replay. */
 export const ARCHIVE_RETENTION_DAYS = 30;
+
+/** Days a reconciliation's page and suspect items are kept (runs are daily; suspects older than this are stale evidence). */
+export const RECONCILE_RETENTION_DAYS = 14;

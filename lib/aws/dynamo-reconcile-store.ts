@@ -1,0 +1,322 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandOutput,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import * as z from 'zod/mini';
+import { LeaseLostError } from '../ports.ts';
+import type {
+  ReconcileEnd,
+  ReconcileRun,
+  ReconcileState,
+  ReconcileStore,
+  SeenPage,
+  SnapshotListing,
+} from '../reconcile-ports.ts';
+import { RECONCILE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
+
+const PK = TABLE_KEY_SCHEMA.partitionKey.name;
+const SK = TABLE_KEY_SCHEMA.sortKey.name;
+const TTL = TABLE_KEY_SCHEMA.timeToLiveAttribute;
+
+/** Suspect ids per item: 4,000 ids of up to 64 characters stay far below DynamoDB's 400 KB. */
+const SUSPECTS_PER_ITEM = 4_000;
+/** Parallel segments of the snapshot listing (a Scan: snapshots have one partition each). */
+const LIST_SEGMENTS = 4;
+
+export interface DynamoReconcileStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Parallel segments of the snapshot listing. @default 4 */
+  readonly listSegments?: number;
+}
+
+const stateKey = (appId: string): Record<string, AttributeValue> => ({
+  [PK]: { S: `A#${appId}` },
+  [SK]: { S: 'RECONCILE' },
+});
+const runPartition = (appId: string, runId: string) => `R#${appId}#${runId}`;
+const pad = (n: number) => String(n).padStart(12, '0');
+
+const idsSchema = z.array(z.string());
+const recordSchema = z.object({
+  runId: z.string(),
+  finishedAt: z.string(),
+  verdict: z.enum(['conclusive', 'refused', 'inconclusive', 'failed']),
+  live: z.number(),
+  missing: z.number(),
+  deleted: z.number(),
+  reason: z.optional(z.string()),
+});
+
+function parseJson<T>(raw: string | undefined, schema: z.ZodMiniType<T>, where: string): T {
+  if (raw === undefined) throw new Error(`Reconcile item ${where} is missing an attribute.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error(`Reconcile item ${where} holds an attribute that is not JSON.`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new Error(`Reconcile item ${where} is malformed: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+function toState(appId: string, item: Record<string, AttributeValue>): ReconcileState {
+  return {
+    appId,
+    run: item.rRun?.S ? { runId: item.rRun.S } : null,
+    suspectsRunId: item.rSus?.S ?? null,
+    last: item.rLast?.S ? parseJson(item.rLast.S, recordSchema, `A#${appId}/RECONCILE`) : null,
+  };
+}
+
+/**
+ * Reconciliation storage in the state table (layout in table-schema.ts):
+ * - `A#<app>` / `RECONCILE`: the claim (`rOwner`, `rExpires`), the run in progress (`rRun`),
+ *   the suspects' run (`rSus`) and the last outcome (`rLast`, JSON);
+ * - `R#<app>#<run>` / `P#<offset>`: the ids one page returned (`i`, JSON) and its row count (`n`);
+ * - `R#<app>#<run>` / `M#<chunk>`: that run's missing ids, the next run's suspects.
+ * Run items expire after RECONCILE_RETENTION_DAYS (the table's TTL attribute).
+ */
+export class DynamoReconcileStore implements ReconcileStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #segments: number;
+
+  constructor(options: DynamoReconcileStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#segments = options.listSegments ?? LIST_SEGMENTS;
+  }
+
+  async claim(
+    appId: string,
+    owner: string,
+    now: Date,
+    ttlMs: number,
+    newRun: ReconcileRun,
+  ): Promise<ReconcileState | null> {
+    try {
+      const out = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: stateKey(appId),
+          UpdateExpression: 'SET rOwner = :owner, rExpires = :expires, rRun = if_not_exists(rRun, :run)',
+          ConditionExpression: 'attribute_not_exists(rOwner) OR rOwner = :owner OR rExpires < :now',
+          ExpressionAttributeValues: {
+            ':owner': { S: owner },
+            ':expires': { N: String(now.getTime() + ttlMs) },
+            ':now': { N: String(now.getTime()) },
+            ':run': { S: newRun.runId },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toState(appId, out.Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
+  }
+
+  async getState(appId: string): Promise<ReconcileState | null> {
+    const { Item: item } = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: stateKey(appId), ConsistentRead: true }),
+    );
+    return item ? toState(appId, item) : null;
+  }
+
+  async extend(appId: string, owner: string, claimExpiresAt: Date): Promise<void> {
+    await this.#updateHolding(appId, owner, 'SET rExpires = :expires', {
+      ':expires': { N: String(claimExpiresAt.getTime()) },
+    });
+  }
+
+  async recordPage(appId: string, runId: string, page: SeenPage, now: Date): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: {
+          [PK]: { S: runPartition(appId, runId) },
+          [SK]: { S: `P#${pad(page.offset)}` },
+          [TTL]: { N: this.#expiry(now) },
+          o: { N: String(page.offset) },
+          n: { N: String(page.received) },
+          i: { S: JSON.stringify(page.ids) },
+        },
+      }),
+    );
+  }
+
+  async readPages(appId: string, runId: string): Promise<SeenPage[]> {
+    const items = await this.#queryPrefix(runPartition(appId, runId), 'P#');
+    return items.map((item) => {
+      const where = `${item[PK]?.S ?? '?'}/${item[SK]?.S ?? '?'}`;
+      const offset = Number(item.o?.N);
+      const received = Number(item.n?.N);
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(received))
+        throw new Error(`Reconcile item ${where} has no offset or row count.`);
+      return { offset, received, ids: parseJson(item.i?.S, idsSchema, where) };
+    });
+  }
+
+  async listSnapshots(appId: string): Promise<SnapshotListing[]> {
+    // Snapshots have a partition each (no hot key on the poll's path), so listing one app's is
+    // a Scan of the table filtered by key prefix: it reads the whole table once a run (see the
+    // README, "Deleted customers", for its cost and when a GSI would pay off).
+    const segments = await Promise.all(
+      Array.from({ length: this.#segments }, (_, segment) => this.#scanSegment(appId, segment)),
+    );
+    return segments.flat();
+  }
+
+  async #scanSegment(appId: string, segment: number): Promise<SnapshotListing[]> {
+    const found: SnapshotListing[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out: ScanCommandOutput = await this.#client.send(
+        new ScanCommand({
+          TableName: this.#table,
+          Segment: segment,
+          TotalSegments: this.#segments,
+          FilterExpression: 'begins_with(#pk, :prefix) AND #sk = :s',
+          ProjectionExpression: 'c, v, d',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':prefix': { S: `C#${appId}#` }, ':s': { S: 'S' } },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const customerId = item.c?.S;
+        const version = Number(item.v?.N);
+        if (customerId === undefined || !Number.isSafeInteger(version))
+          throw new Error(`A snapshot of app ${appId} is malformed (no customer id or version).`);
+        const deleted = item.d?.S;
+        found.push({
+          customerId,
+          version,
+          ...(deleted === 'pending' || deleted === 'announced' ? { deleted } : {}),
+        });
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return found;
+  }
+
+  async saveSuspects(appId: string, runId: string, ids: readonly string[], now: Date): Promise<void> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += SUSPECTS_PER_ITEM) chunks.push(ids.slice(i, i + SUSPECTS_PER_ITEM));
+    for (const [index, chunk] of chunks.entries()) {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: {
+            [PK]: { S: runPartition(appId, runId) },
+            [SK]: { S: `M#${pad(index)}` },
+            [TTL]: { N: this.#expiry(now) },
+            i: { S: JSON.stringify(chunk) },
+          },
+        }),
+      );
+    }
+  }
+
+  async readSuspects(appId: string, runId: string): Promise<Set<string>> {
+    const items = await this.#queryPrefix(runPartition(appId, runId), 'M#');
+    const ids = new Set<string>();
+    for (const item of items)
+      for (const id of parseJson(item.i?.S, idsSchema, `${item[PK]?.S ?? '?'}/${item[SK]?.S ?? '?'}`))
+        ids.add(id);
+    return ids;
+  }
+
+  async finish(appId: string, owner: string, end: ReconcileEnd): Promise<void> {
+    const sets: string[] = [];
+    const removes = ['rOwner', 'rExpires'];
+    const values: Record<string, AttributeValue> = {};
+    if (end.run) {
+      sets.push('rRun = :run');
+      values[':run'] = { S: end.run.runId };
+    } else removes.push('rRun');
+    if (end.suspectsRunId !== undefined) {
+      sets.push('rSus = :sus');
+      values[':sus'] = { S: end.suspectsRunId };
+    }
+    if (end.last) {
+      sets.push('rLast = :last');
+      values[':last'] = { S: JSON.stringify(end.last) };
+    }
+    const expression = `${sets.length ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`;
+    await this.#updateHolding(appId, owner, expression, values);
+  }
+
+  async release(appId: string, owner: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: stateKey(appId),
+          UpdateExpression: 'REMOVE rOwner, rExpires',
+          ConditionExpression: 'rOwner = :owner',
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async #updateHolding(
+    appId: string,
+    owner: string,
+    expression: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: stateKey(appId),
+          UpdateExpression: expression,
+          ConditionExpression: 'rOwner = :owner',
+          ExpressionAttributeValues: { ...values, ':owner': { S: owner } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError(appId);
+      throw error;
+    }
+  }
+
+  async #queryPrefix(partition: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out: QueryCommandOutput = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': { S: partition }, ':prefix': { S: prefix } },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  #expiry(now: Date): string {
+    return String(Math.floor(now.getTime() / 1000) + RECONCILE_RETENTION_DAYS * 86_400);
+  }
+}
