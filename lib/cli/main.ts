@@ -49,6 +49,9 @@ Commands:
                                A full scan that publishes whatever differs from the snapshots.
   apps add|remove|list         Manage the registered apps the deployed dispatcher polls
                                (see apps --help); takes effect at the next tick.
+  reconcile --app-id ID [--json] [--dry-run] [--max-delete-share S] [--max-seconds N]
+                               A full scan that announces customers Gleantap no longer returns
+                               as deleted (safety rules: reconcile --help).
   local [--cycles N] [--interval SECONDS] [--customers N]
                                The embedded demo behind npm start.
 
@@ -136,6 +139,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
       case 'redrive':
         return await (await import('./redrive-command.ts')).redriveCommand(rest, io);
+      case 'reconcile': {
+        const { reconcileCommand } = await import('./reconcile-command.ts');
+        return await reconcileCommand(rest, io, log, (message) => new UsageError(message));
+      }
       case 'local': {
         const { runLocalDemo } = await import('../local/local-demo.ts');
         const values = parse(rest, {
@@ -159,7 +166,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return command === undefined ? EXIT.usage : EXIT.ok;
       default:
         throw new UsageError(
-          `Unknown command ${JSON.stringify(command)}. Commands: create-table, poll, status, replay, resync, apps, local.`,
+          `Unknown command ${JSON.stringify(command)}. Commands: create-table, poll, status, replay, resync, apps, reconcile, local.`,
         );
     }
   } catch (error) {
