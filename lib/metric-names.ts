@@ -39,5 +39,13 @@ export const MetricName = {
   AppsStale: 'AppsStale',
   /** Watchdog, per run: active apps whose last poll failed. */
   AppsFailing: 'AppsFailing',
+  /** customer.deleted events a reconciliation published. */
+  EventsDeleted: 'EventsDeleted',
+  /** 1 per reconciliation that found more customers missing than the share allows (nothing deleted). */
+  ReconcileRefused: 'ReconcileRefused',
+  /** 1 per reconciliation that failed or left a deleted event unpublished. */
+  ReconcileFailed: 'ReconcileFailed',
+  /** Live customers a finished reconciliation scan did not return. */
+  ReconcileMissing: 'ReconcileMissing',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

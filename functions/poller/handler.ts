@@ -23,6 +23,8 @@ import { createGleantapClient } from '../../lib/gleantap/client.ts';
 import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
 import { type PollSummary, pollApp } from '../../lib/poll.ts';
 import { toLog } from '../../lib/powertools-log.ts';
+import type { ReconcileSummary } from '../../lib/reconcile.ts';
+import { runReconcileTask } from './reconcile-task.ts';
 import { parseSqsPollEvent, pollBatch } from './sqs-batch.ts';
 
 /** How long the Gleantap keys read from Secrets Manager are reused before being read again. */
@@ -30,6 +32,8 @@ const KEYS_TTL_MS = 5 * 60_000;
 
 const inputSchema = z.object({
   appId: z.string().check(z.trim(), z.minLength(1, 'appId must be a non-empty string')),
+  /** `reconcile` from the reconciliation schedule (see reconcile-task.ts); a poll otherwise. */
+  task: z.optional(z.enum(['poll', 'reconcile'])),
 });
 
 /** What the handler needs from its surroundings; tests pass their own. */
@@ -42,6 +46,7 @@ export interface HandlerDependencies {
 
 export interface PollerInput {
   readonly appId: string;
+  readonly task?: 'poll' | 'reconcile';
 }
 
 function recordMetrics(metrics: Metrics, summary: PollSummary): void {
@@ -78,7 +83,7 @@ export function createHandler(deps: HandlerDependencies) {
   const runPoll = async (
     event: unknown,
     context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
-  ): Promise<PollSummary> => {
+  ): Promise<PollSummary | ReconcileSummary> => {
     if (!config) {
       const result = loadConfig(deps.env, {
         // Deployed, the apps come from the registry through the poll queue, not the environment.
@@ -97,7 +102,7 @@ export function createHandler(deps: HandlerDependencies) {
         `Bad input: expected {"appId": "<Gleantap app id>"}; ${input.error.issues.map((i) => i.message).join('; ')}.`,
       );
     }
-    const { appId } = input.data;
+    const { appId, task } = input.data;
     if (config.appIds.length > 0 && !config.appIds.includes(appId))
       throw new Error(`Bad input: appId ${appId} is not one of GLEANTAP_APP_IDS.`);
     if (!config.credentials || !config.tableName || !config.topicArn)
@@ -110,6 +115,33 @@ export function createHandler(deps: HandlerDependencies) {
     }
     logger.appendKeys({ appId });
     const source = createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keys.value });
+    if (task === 'reconcile') {
+      try {
+        const summary = await runReconcileTask({
+          deps: {
+            source,
+            store: new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName }),
+            publisher: new SnsPublisher({ client: aws.sns, topicArn: config.topicArn }),
+            log: toLog(logger),
+            clock,
+            dynamodb: aws.dynamodb,
+            tableName: config.tableName,
+          },
+          appId,
+          owner: `lambda:${context.awsRequestId}`,
+          pageSize: config.pageSize,
+          deadline: pollDeadline(now, context.getRemainingTimeInMillis()),
+          metrics,
+        });
+        // A refusal is not a failed invocation (retrying cannot help): its alarm says so.
+        if (summary.outcome === 'failed')
+          throw new Error(`Reconciliation of app ${appId} failed: ${summary.error ?? 'unknown error'}`);
+        return summary;
+      } finally {
+        logger.removeKeys(['appId']);
+        await source.close();
+      }
+    }
     try {
       const summary = await pollApp(
         {
@@ -141,7 +173,7 @@ export function createHandler(deps: HandlerDependencies) {
   return async function handler(
     event: unknown,
     context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
-  ): Promise<PollSummary | SQSBatchResponse> {
+  ): Promise<PollSummary | ReconcileSummary | SQSBatchResponse> {
     const queued = parseSqsPollEvent(event);
     if (queued !== null) {
       return pollBatch(

@@ -1,0 +1,55 @@
+/**
+ * The poller's second task: a reconciliation of one app, invoked directly with
+ * `{"appId", "task": "reconcile"}`, announcing the customers Gleantap no longer returns as
+ * deleted. (Nothing deployed invokes it on a schedule yet: see the README, Deleted customers.)
+ */
+
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoReconcileStore } from '../../lib/aws/dynamo-reconcile-store.ts';
+import { APP_ID_DIMENSION, MetricName } from '../../lib/metric-names.ts';
+import { type ReconcileDependencies, type ReconcileSummary, reconcileApp } from '../../lib/reconcile.ts';
+
+/**
+ * Finished runs closer together than this are not repeated: whatever invokes the task may do
+ * so several times a day so a long scan resumes, and the first run that finishes is the day's.
+ */
+export const RECONCILE_MIN_INTERVAL_MS = 20 * 3_600_000;
+
+export interface ReconcileTaskInput {
+  readonly deps: Omit<ReconcileDependencies, 'reconcileStore'> & {
+    readonly dynamodb: ConstructorParameters<typeof DynamoReconcileStore>[0]['client'];
+    readonly tableName: string;
+  };
+  readonly appId: string;
+  readonly owner: string;
+  readonly pageSize: number;
+  readonly deadline: Date;
+  readonly metrics: Metrics;
+}
+
+/** Runs one reconciliation invocation and records its metrics; never throws for a failed run. */
+export async function runReconcileTask(input: ReconcileTaskInput): Promise<ReconcileSummary> {
+  const { dynamodb, tableName, ...deps } = input.deps;
+  const summary = await reconcileApp(
+    { ...deps, reconcileStore: new DynamoReconcileStore({ client: dynamodb, tableName }) },
+    {
+      appId: input.appId,
+      owner: input.owner,
+      pageSize: input.pageSize,
+      deadline: input.deadline,
+      minIntervalMs: RECONCILE_MIN_INTERVAL_MS,
+    },
+  );
+  const { metrics } = input;
+  // Metadata, not a dimension: per-app dimensions cost too much across a fleet (see the poller).
+  metrics.addMetadata(APP_ID_DIMENSION, summary.app_id);
+  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  count(MetricName.EventsDeleted, summary.deleted);
+  count(MetricName.ReconcileRefused, summary.outcome === 'refused' ? 1 : 0);
+  count(MetricName.ReconcileFailed, summary.outcome === 'failed' ? 1 : 0);
+  if (summary.outcome === 'conclusive' || summary.outcome === 'refused')
+    count(MetricName.ReconcileMissing, summary.missing);
+  metrics.publishStoredMetrics();
+  return summary;
+}

@@ -1,0 +1,77 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createHandler } from '../../functions/poller/handler.ts';
+import { METRICS_NAMESPACE, MetricName } from '../../lib/metric-names.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+
+const APP = 'club-r';
+
+const context = () => ({
+  awsRequestId: `req-${Math.random().toString(36).slice(2)}`,
+  getRemainingTimeInMillis: () => 240_000,
+});
+
+describe('the poller Lambda handler runs the scheduled reconciliation task', () => {
+  let h: Harness;
+  let metrics: Metrics;
+  let now: Date;
+  let handler: ReturnType<typeof createHandler>;
+
+  beforeAll(async () => {
+    h = await startHarness({ appIds: [APP] });
+    const logger = new Logger({ serviceName: 'test', logLevel: 'ERROR' });
+    metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    now = new Date();
+    handler = createHandler({ env: h.stack.env, logger, metrics, clock: () => now });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('reconciles once a day however often the schedule fires, records metrics, and deletes on the second day', async () => {
+    const ids = h.stack.gleantap.app(APP).seed(25, { seed: 9 });
+    expect(await handler({ appId: APP }, context())).toMatchObject({ outcome: 'complete', mode: 'baseline' });
+    h.stack.gleantap.app(APP).remove(ids[11] ?? '');
+
+    const added = vi.spyOn(metrics, 'addMetric');
+    expect(await handler({ appId: APP, task: 'reconcile' }, context())).toMatchObject({
+      outcome: 'conclusive',
+      missing: 1,
+      deleted: 0,
+    });
+    const recorded = Object.fromEntries(added.mock.calls.map(([name, , value]) => [name, value]));
+    expect(recorded).toMatchObject({
+      [MetricName.ReconcileMissing]: 1,
+      [MetricName.ReconcileRefused]: 0,
+      [MetricName.EventsDeleted]: 0,
+    });
+    // The schedule fires again within the hour: nothing to do until the next day.
+    now = new Date(now.getTime() + 15 * 60_000);
+    expect(await handler({ appId: APP, task: 'reconcile' }, context())).toMatchObject({ outcome: 'not_due' });
+
+    now = new Date(now.getTime() + 24 * 3_600_000);
+    expect(await handler({ appId: APP, task: 'reconcile' }, context())).toMatchObject({
+      outcome: 'conclusive',
+      deleted: 1,
+    });
+    expect(h.events().map((e) => [e.type, e.subject])).toEqual([['customer.deleted', ids[11]]]);
+  });
+
+  it('an empty answer is refused without failing the invocation, and counted for the alarm', async () => {
+    now = new Date(now.getTime() + 24 * 3_600_000);
+    h.stack.gleantap.faults.add({ kind: 'empty', page: 'first', appId: APP });
+    const added = vi.spyOn(metrics, 'addMetric');
+    expect(await handler({ appId: APP, task: 'reconcile' }, context())).toMatchObject({
+      outcome: 'refused',
+      deleted: 0,
+    });
+    const recorded = Object.fromEntries(added.mock.calls.map(([name, , value]) => [name, value]));
+    expect(recorded[MetricName.ReconcileRefused]).toBe(1);
+  });
+
+  it('rejects an unknown task', async () => {
+    await expect(handler({ appId: APP, task: 'purge' }, context())).rejects.toThrow(/Bad input/);
+  });
+});
