@@ -17,6 +17,7 @@ import { measureColdStart } from './cold-start.ts';
 import { type CostRow, type MeasuredRates, monthlyCost, PRICES } from './cost-model.ts';
 import { startCountingProxy } from './counting-proxy.ts';
 import { WARMUP_APP } from './jobs.ts';
+import { measureReconciliation } from './reconcile-cost.ts';
 
 // The AWS SDK warns on every Node 20 start that future releases need Node 22: noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -449,6 +450,42 @@ for (const row of cost) {
   });
 }
 
+// 7. Reconciliation (customer.deleted) -------------------------------------------------------
+progress('reconciling the 100k app twice');
+const pollingRow100k = cost.find((row) => row.customers === 100_000);
+if (pollingRow100k === undefined) throw new Error('no 100k cost row');
+const reconciliation = await measureReconciliation({
+  stack,
+  proxy,
+  appId: APP_100K,
+  ids: ids100k,
+  // 0.1 % of the members deleted a day.
+  deletedPerDay: 100,
+  pollingRow: pollingRow100k,
+});
+add({
+  id: 'reconcile_requests_per_customer',
+  section: '7 Reconciliation',
+  label: `requests per customer, daily reconciliation of 100k deleting 100 (${Object.entries(
+    reconciliation.byAction,
+  )
+    .map(([action, n]) => `${action} ${n}`)
+    .join(', ')}; the Scan read a table of ${reconciliation.tableItems.toLocaleString('en-US')} items)`,
+  value: round(reconciliation.requestsPerCustomer, 5),
+  unit: 'req/customer',
+});
+add(
+  {
+    id: 'reconcile_vs_polling_day',
+    section: '7 Reconciliation',
+    label: `daily reconciliation / one day of incremental polling every 5 min (${round(reconciliation.pollingDayRequestsPerCustomer, 4)} req/customer: DynamoDB + SNS + Gleantap pages)`,
+    value: round(reconciliation.ratio, 4),
+    unit: '×',
+    target: '< 0.1',
+  },
+  reconciliation.ratio < 0.1,
+);
+
 await proxy.close();
 await stack.close();
 
@@ -485,6 +522,7 @@ const report = {
     ),
     baseline100k: memBaseline100k.byAction,
     incremental100k: poll100k.byAction,
+    reconcile100k: reconciliation.byAction,
   },
   cpuMs: {
     poll10k: poll10kCpu,
