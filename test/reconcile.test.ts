@@ -78,7 +78,7 @@ describe('reconciliation against dynalite, the SNS stand-in and the simulator', 
     expect(second).toMatchObject({ outcome: 'conclusive', live: 30, missing: 1, deleted: 1 });
     const deleted = eventsOf('del-basic').filter((e) => e.type === 'customer.deleted');
     expect(deleted).toHaveLength(1);
-    expect(deleted[0]).toMatchObject({ subject: gone, sequence: 2 });
+    expect(deleted[0]).toMatchObject({ subject: gone, sequence: '000000000002' });
     const parsedLast = parseCustomer(last);
     if (!parsedLast.ok) throw new Error('bad seed');
     const { id: _id, ...lastFields } = parsedLast.customer;
@@ -131,9 +131,9 @@ describe('reconciliation against dynalite, the SNS stand-in and the simulator', 
     await poll('del-back');
     const mine = eventsOf('del-back').filter((e) => e.subject === id);
     expect(mine.map((e) => [e.type, e.sequence])).toEqual([
-      ['customer.created', 1],
-      ['customer.deleted', 2],
-      ['customer.created', 3],
+      ['customer.created', '000000000001'],
+      ['customer.deleted', '000000000002'],
+      ['customer.created', '000000000003'],
     ]);
     const model = judge('del-back');
     expect(model.mirror(`gleantap:app/del-back`).has(id)).toBe(true);
@@ -159,7 +159,7 @@ describe('reconciliation against dynalite, the SNS stand-in and the simulator', 
     const next = await reconcile('del-crash');
     expect(next).toMatchObject({ outcome: 'conclusive', deleted: 1 });
     const deleted = eventsOf('del-crash').filter((e) => e.type === 'customer.deleted');
-    expect(deleted.map((e) => [e.subject, e.sequence])).toEqual([[gone, 2]]);
+    expect(deleted.map((e) => [e.subject, e.sequence])).toEqual([[gone, '000000000002']]);
     expect(await reconcile('del-crash')).toMatchObject({ deleted: 0 });
     judge('del-crash');
   });

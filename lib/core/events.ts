@@ -201,7 +201,7 @@ export function buildDeletedMessage(tombstone: Snapshot, ctx: BuildContext): Out
     time,
     datacontenttype: 'application/json',
     dataschema: DATA_SCHEMAS[type],
-    sequence: tombstone.version,
+    sequence: formatSequence(tombstone.version),
     data: {
       app_id: ctx.appId,
       // A spread defines own properties, so a watched extra field called `__proto__` stays data.

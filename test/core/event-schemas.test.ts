@@ -150,9 +150,9 @@ describe('the schemas accept built events and reject broken ones', () => {
   });
 
   it('customer.created of a customer that came back carries the next sequence after the delete', () => {
-    expect(deletedEvent.sequence).toBe(4);
+    expect(deletedEvent.sequence).toBe('000000000004');
     expect(recreatedEvent?.type).toBe('customer.created');
-    expect(recreatedEvent?.sequence).toBe(5);
+    expect(recreatedEvent?.sequence).toBe('000000000005');
   });
 
   it.each<[string, Patch, Patch]>([
@@ -160,7 +160,8 @@ describe('the schemas accept built events and reject broken ones', () => {
     ['no customer id', {}, { customer: { email: null } }],
     ['a numeric customer id', {}, { customer: { id: 7 } }],
     ['a string opt-out', {}, { customer: { id: '7', sms_optout: '1' } }],
-    ['sequence 0', { sequence: 0 }, {}],
+    ['sequence 0', { sequence: '000000000000' }, {}],
+    ['an integer sequence', { sequence: 4 }, {}],
     ['the created type', { type: 'customer.created' }, {}],
     ['the created dataschema', { dataschema: DATA_SCHEMAS['customer.created'] }, {}],
   ])('customer.deleted rejects %s', (_, envelope, data) => {
