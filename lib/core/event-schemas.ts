@@ -124,6 +124,20 @@ const channelRule = (channel: 'email' | 'sms'): JsonObject => ({
   },
 });
 
+/** The data of an event about a whole record (created, deleted): no `previous`, every field listed. */
+function wholeRecordData(customerRef: string, changedFields: string): JsonObject {
+  return {
+    type: 'object',
+    required: ['app_id', 'customer', 'changed_fields'],
+    additionalProperties: false,
+    properties: {
+      app_id: { type: 'string', minLength: 1 },
+      customer: { $ref: customerRef },
+      changed_fields: { ...FIELD_LIST, description: changedFields },
+    },
+  };
+}
+
 /**
  * A deleted customer's last known record: the id and the watched fields as last seen, typed
  * as on the other events (a deployment watching fewer fields stores, and sends, fewer).
@@ -141,16 +155,7 @@ function deletedSchema(): JsonObject {
     'customer.deleted',
     'A customer that two complete, drift-free reconciliation scans no longer found. Remove it, keep its sequence: a customer that comes back is customer.created with a higher one.',
     SEQUENCE,
-    {
-      type: 'object',
-      required: ['app_id', 'customer', 'changed_fields'],
-      additionalProperties: false,
-      properties: {
-        app_id: { type: 'string', minLength: 1 },
-        customer: { $ref: '#/$defs/lastKnownCustomer' },
-        changed_fields: { ...FIELD_LIST, description: 'Every watched field: all are gone.' },
-      },
-    },
+    wholeRecordData('#/$defs/lastKnownCustomer', 'Every watched field: all are gone.'),
   );
   return { ...schema, $defs: { lastKnownCustomer: LAST_KNOWN_CUSTOMER } };
 }
@@ -161,16 +166,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, JsonObject>> = {
     'customer.created',
     'A customer this app has not seen before (after the baseline scan), or one that came back after a customer.deleted (with a higher sequence).',
     SEQUENCE,
-    {
-      type: 'object',
-      required: ['app_id', 'customer', 'changed_fields'],
-      additionalProperties: false,
-      properties: {
-        app_id: { type: 'string', minLength: 1 },
-        customer: { $ref: '#/$defs/customer' },
-        changed_fields: { ...FIELD_LIST, description: 'Every watched field: all are new.' },
-      },
-    },
+    wholeRecordData('#/$defs/customer', 'Every watched field: all are new.'),
   ),
   'customer.updated': envelope(
     'customer.updated',
