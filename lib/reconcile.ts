@@ -351,8 +351,13 @@ async function applyDeletions(
     }
   }
   if (leaseUntil === 0) {
+    // Not a failure: the suspects are saved, so the next reconciliation deletes them (a day later).
     tally.deferred = toDelete.length + pending.length;
-    return 'A poll held the lease throughout; the deletions are left to the next reconciliation.';
+    log.warn('A poll held the lease throughout; the deletions are left to the next reconciliation.', {
+      appId,
+      deferred: tally.deferred,
+    });
+    return undefined;
   }
   // Fencing: no write is started that could land after the lease ran out.
   const holding = () => clock().getTime() < leaseUntil - LEASE_MARGIN_MS;
