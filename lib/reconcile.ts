@@ -330,7 +330,10 @@ async function applyDeletions(
     );
     const messages = toDelete.flatMap((listed) => {
       const snapshot = current.get(listed.customerId);
-      return snapshot && snapshot.deleted === undefined && snapshot.version === listed.version
+      return snapshot &&
+        snapshot.deleted === undefined &&
+        snapshot.pending === undefined &&
+        snapshot.version === listed.version
         ? [buildDeletedMessage(tombstoneOf(snapshot), { appId, detectedAt })]
         : [];
     });
@@ -369,8 +372,14 @@ async function applyDeletions(
     const tombstones: Snapshot[] = [];
     for (const listed of toDelete) {
       const snapshot = current.get(listed.customerId);
-      // Changed since the listing (a poll saw it, so it exists) or deleted already: leave it.
-      if (!snapshot || snapshot.deleted !== undefined || snapshot.version !== listed.version) {
+      // Changed since the listing (a poll saw it, so it exists), deleted already, or with a
+      // published change not yet committed (its sequence is taken; the poll settles it first).
+      if (
+        !snapshot ||
+        snapshot.deleted !== undefined ||
+        snapshot.pending !== undefined ||
+        snapshot.version !== listed.version
+      ) {
         tally.deferred++;
         continue;
       }
