@@ -24,4 +24,7 @@ export const handler = createSqsHandler({
       event.data.channel,
     );
   },
+  onDeleted: async (event) => {
+    console.log('customer', event.subject, 'of', event.data.app_id, 'is no longer in Gleantap');
+  },
 });

@@ -43,7 +43,8 @@ export const createDemoMirror = (): DemoMirror => {
         return;
       }
       const outcome = await applyOnce(store, parsed.event, (event) => {
-        customers.set(event.subject, event.data.customer);
+        if (event.type === 'customer.deleted') customers.delete(event.subject);
+        else customers.set(event.subject, event.data.customer);
       });
       if (outcome !== 'applied') dropped += 1;
     },

@@ -8,6 +8,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type {
   CustomerCreatedEvent,
+  CustomerDeletedEvent,
   CustomerOptoutChangedEvent,
   CustomerUpdatedEvent,
   GleantapNotifierEvent,
@@ -42,6 +43,12 @@ export interface SqsHandlerOptions {
   readonly onCreated: EventHandler<CustomerCreatedEvent>;
   readonly onUpdated: EventHandler<CustomerUpdatedEvent>;
   readonly onOptoutChanged: EventHandler<CustomerOptoutChangedEvent>;
+  /**
+   * A customer Gleantap no longer returns (see the README, Deleted customers): remove it from
+   * your copy. The kit keeps its sequence, so a late update stays stale and a return arrives
+   * as `onCreated` with a higher one.
+   */
+  readonly onDeleted: EventHandler<CustomerDeletedEvent>;
   /**
    * Where the apply-once state lives.
    * @default a DynamoDB store on the table named by `GLEANTAP_SUBSCRIBER_TABLE_NAME`
@@ -81,6 +88,8 @@ export const dispatchEvent = (options: SqsHandlerOptions, event: GleantapNotifie
       return options.onUpdated(event);
     case 'customer.optout_changed':
       return options.onOptoutChanged(event);
+    case 'customer.deleted':
+      return options.onDeleted(event);
     default:
       throw new Error(`no handler for event type ${JSON.stringify(type)}`);
   }

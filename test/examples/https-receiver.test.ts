@@ -48,7 +48,8 @@ describe('the HTTPS receiver example, fed by the SNS stand-in with real signatur
       }),
       store: createMemoryApplyOnceStore(),
       onEvent: (event) => {
-        mirror.set(event.subject, event.data.customer);
+        if (event.type === 'customer.deleted') mirror.delete(event.subject);
+        else mirror.set(event.subject, event.data.customer);
       },
       confirm: async (subscribeUrl) => {
         confirmed.push(subscribeUrl);

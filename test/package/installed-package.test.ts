@@ -42,7 +42,12 @@ const note = (event: GleantapNotifierEvent): void => {
   applied.push(event.type + '@' + String(event.sequence));
 };
 // The store comes from GLEANTAP_SUBSCRIBER_TABLE_NAME, as in a deployed subscriber.
-const handler = createSqsHandler({ onCreated: note, onUpdated: note, onOptoutChanged: note });
+const handler = createSqsHandler({
+  onCreated: note,
+  onUpdated: note,
+  onOptoutChanged: note,
+  onDeleted: note,
+});
 const batch: SqsEventLike = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8'));
 const response = await handler(batch);
 

@@ -5,7 +5,7 @@
 import { DEFAULT_WATCHED_FIELDS } from '../../lib/core/content-hash.ts';
 import { parseCustomer } from '../../lib/core/customer.ts';
 import { diffCustomer } from '../../lib/core/diff.ts';
-import type { GleantapNotifierEvent } from '../../lib/core/event-types.ts';
+import type { GleantapNotifierEvent, LastKnownCustomer } from '../../lib/core/event-types.ts';
 import { buildMessages } from '../../lib/core/events.ts';
 import type { Customer, JsonObject, Snapshot } from '../../lib/core/types.ts';
 
@@ -82,8 +82,8 @@ export const member = (id: string, overrides: JsonObject = {}): JsonObject => ({
   ...overrides,
 });
 
-/** The customer an event carries. */
-export const customerOf = (event: GleantapNotifierEvent): Customer => event.data.customer;
+/** The customer an event carries (a deleted one carries its last known record). */
+export const customerOf = (event: GleantapNotifierEvent): Customer | LastKnownCustomer => event.data.customer;
 
 /** An SQS record as Lambda passes it, with `body` as SQS received it. */
 export const sqsRecord = (messageId: string, body: string) => ({

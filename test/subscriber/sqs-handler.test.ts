@@ -20,7 +20,10 @@ const recorder = () => {
   const record = (event: GleantapNotifierEvent) => {
     seen.push(`${event.type}@${String(event.sequence)}`);
   };
-  return { seen, handlers: { onCreated: record, onUpdated: record, onOptoutChanged: record } };
+  return {
+    seen,
+    handlers: { onCreated: record, onUpdated: record, onOptoutChanged: record, onDeleted: record },
+  };
 };
 
 let dynamo: LocalDynamo;
@@ -70,6 +73,7 @@ describe('createSqsHandler', () => {
         if (down) throw new Error('mailing list is down');
         applied.push(event.id);
       },
+      onDeleted: () => {},
     });
     const batch = { Records: [sqsRecord('a', created.message), sqsRecord('b', optout.message)] };
     expect((await handler(batch)).batchItemFailures).toEqual([{ itemIdentifier: 'b' }]);
@@ -85,6 +89,7 @@ describe('createSqsHandler', () => {
       onCreated: () => calls.push('created'),
       onUpdated: () => calls.push('updated'),
       onOptoutChanged: (event) => calls.push(`optout:${event.data.channel}`),
+      onDeleted: (event) => calls.push(`deleted:${event.subject}`),
     });
     await handler({ Records: [created, updated, optout].map((m, i) => sqsRecord(String(i), m.message)) });
     expect(calls).toEqual(['created', 'updated', 'optout:email']);
