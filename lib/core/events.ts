@@ -2,7 +2,8 @@
  * Building the SNS messages (CloudEvents 1.0 structured JSON) for a {@link Change}.
  * See DESIGN.md "Event contract" and lib/core/event-types.ts for the shapes.
  */
-import { createHash } from 'node:crypto';
+
+import { asciiOnly, clean, truncateChars, truncateUtf8 } from './display-text.ts';
 import {
   type CloudEventEnvelope,
   type CustomerCreatedEvent,
@@ -12,6 +13,7 @@ import {
   DATA_SCHEMAS,
   type GleantapNotifierEvent,
 } from './event-types.ts';
+import { hashedUuid } from './hashed-id.ts';
 import { formatInstant, parseInstant } from './instant.ts';
 import { MAX_SUBJECT_LENGTH } from './sns-limits.ts';
 import { lastContentHash } from './tombstone.ts';
@@ -88,11 +90,7 @@ export function eventId(input: EventIdInput): string {
     input.hash,
     input.sequence,
   ]);
-  const bytes = createHash('sha256').update(encoded).digest().subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return hashedUuid(encoded);
 }
 
 export interface BuildContext {
@@ -327,41 +325,4 @@ export function optoutEmailText(customer: Customer, optout: OptoutChange, ctx: B
     `Sent by gleantap-notifier because this customer's ${channel} opt-out setting changed in Gleantap.`,
   ];
   return truncateUtf8(lines.join('\n'), MAX_EMAIL_TEXT_BYTES);
-}
-
-const MAX_VALUE_CHARS = 200;
-
-/** One line of display text: no control, format or separator characters, no lone surrogates, capped. */
-function clean(value: string): string {
-  const single = value
-    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return truncateChars(single, MAX_VALUE_CHARS);
-}
-
-function asciiOnly(value: string, max: number): string {
-  return truncateChars(value.replace(/[^\x20-\x7e]/g, '?'), max);
-}
-
-/** Cuts to at most `max` code points, never splitting a surrogate pair, marking the cut with `…`. */
-function truncateChars(value: string, max: number): string {
-  const points = Array.from(value);
-  if (points.length <= max) return value;
-  const ellipsis = /^[\x20-\x7e]*$/.test(value) ? '...' : '…';
-  return points.slice(0, Math.max(0, max - ellipsis.length)).join('') + ellipsis;
-}
-
-function truncateUtf8(value: string, maxBytes: number): string {
-  const encoder = new TextEncoder();
-  if (encoder.encode(value).length <= maxBytes) return value;
-  const suffix = '\n[truncated]';
-  let budget = maxBytes - encoder.encode(suffix).length;
-  let out = '';
-  for (const point of value) {
-    budget -= encoder.encode(point).length;
-    if (budget < 0) break;
-    out += point;
-  }
-  return out + suffix;
 }
