@@ -49,3 +49,15 @@ export const MetricName = {
   ReconcileMissing: 'ReconcileMissing',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+/**
+ * What the alert subscription check (functions/alert-watch) reports each run, summed over
+ * every staff address: one metric set and a fixed number of alarms however many apps there are.
+ */
+export const AlertWatchMetricName = {
+  /** Expected alert addresses that are not subscribed (unsubscribed, deleted or expired). */
+  AlertSubscriptionsMissing: 'AlertSubscriptionsMissing',
+  /** Expected alert addresses whose subscription is still waiting for confirmation. */
+  AlertSubscriptionsPending: 'AlertSubscriptionsPending',
+} as const;
+export type AlertWatchMetricName = (typeof AlertWatchMetricName)[keyof typeof AlertWatchMetricName];

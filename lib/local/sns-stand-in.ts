@@ -56,6 +56,11 @@ export interface SnsStandInOptions {
    * against a locally generated certificate. @default - a placeholder signature
    */
   readonly signing?: SnsSigning;
+  /**
+   * Email subscriptions start unconfirmed, as in SNS: listed as `PendingConfirmation` and
+   * delivered nothing until {@link SnsStandIn.confirmSubscription}. @default false (confirmed at once)
+   */
+  readonly pendingEmailConfirmation?: boolean;
 }
 
 /** A running SNS stand-in. */
@@ -80,6 +85,8 @@ export interface SnsStandIn {
    * @throws Error when the topic does not exist or the filter policy is invalid.
    */
   subscribe(topicArn: string, callback: LocalSubscriber, options?: LocalSubscribeOptions): () => void;
+  /** Confirms a pending email subscription, as its recipient's click would; false when none is pending. */
+  confirmSubscription(subscriptionArn: string): boolean;
   /** The topic ARN the stand-in gives a topic of this name (whether or not it exists). */
   topicArn(name: string): string;
   /** Resolves when every HTTP delivery and async callback started so far has finished. */
@@ -133,6 +140,7 @@ export const startSnsStandIn = async (options: SnsStandInOptions = {}): Promise<
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 5000,
     ...(options.sqsEndpoint === undefined ? {} : { sqsEndpoint: options.sqsEndpoint }),
     ...(options.signing === undefined ? {} : { signing: options.signing }),
+    pendingEmailConfirmation: options.pendingEmailConfirmation ?? false,
   });
 
   const server = http.createServer((request, response) => {
@@ -207,6 +215,7 @@ export const startSnsStandIn = async (options: SnsStandInOptions = {}): Promise<
     },
     messages: (topicArn) => service.messages(topicArn),
     subscriptions: (topicArn) => service.subscriptions(topicArn),
+    confirmSubscription: (subscriptionArn) => service.confirmSubscription(subscriptionArn),
     deliveries: (subscriptionArn) => service.deliveries(subscriptionArn),
     subscribe: (topicArn, callback, subscribeOptions = {}) => {
       const arn = service.subscribeLocal(topicArn, callback, subscribeOptions);

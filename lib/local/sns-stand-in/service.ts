@@ -119,6 +119,8 @@ export interface ServiceSettings {
   readonly sqsEndpoint?: string;
   /** Signs HTTP(S) and SQS envelopes as SNS does; unset: a placeholder signature. */
   readonly signing?: SnsSigning;
+  /** Email subscriptions wait for {@link SnsService.confirmSubscription}, as SNS's do for a click. */
+  readonly pendingEmailConfirmation?: boolean;
 }
 
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
@@ -182,6 +184,8 @@ export class SnsService {
     https: new https.Agent({ keepAlive: true, maxSockets: 32 }),
   };
   #endpoint = '';
+  /** Subscription ARNs still waiting for confirmation (listed as `PendingConfirmation`). */
+  readonly #pending = new Set<string>();
 
   constructor(settings: ServiceSettings) {
     this.#settings = settings;
@@ -392,6 +396,11 @@ export class SnsService {
       local: undefined,
     };
     this.#addSubscription(topic, subscription);
+    if (this.#settings.pendingEmailConfirmation && (protocol === 'email' || protocol === 'email-json')) {
+      this.#pending.add(subscription.subscriptionArn);
+      // SNS answers this (not an ARN) until the recipient confirms.
+      return el('SubscriptionArn', 'pending confirmation');
+    }
     return el('SubscriptionArn', subscription.subscriptionArn);
   }
 
@@ -414,7 +423,7 @@ export class SnsService {
       .filter((s) => s.local === undefined)
       .map(
         (s) =>
-          `<member>${el('SubscriptionArn', s.subscriptionArn)}${el('Owner', this.#settings.accountId)}` +
+          `<member>${el('SubscriptionArn', this.#pending.has(s.subscriptionArn) ? 'PendingConfirmation' : s.subscriptionArn)}${el('Owner', this.#settings.accountId)}` +
           `${el('Protocol', s.protocol)}${el('Endpoint', s.endpoint)}${el('TopicArn', s.topicArn)}</member>`,
       )
       .join('');
@@ -524,6 +533,7 @@ export class SnsService {
     topic.messages.push(recorded);
     const timestamp = receivedAt.toISOString();
     for (const subscription of topic.subscriptions) {
+      if (this.#pending.has(subscription.subscriptionArn)) continue;
       if (
         subscription.filterPolicy !== undefined &&
         !matchesFilterPolicy(subscription.filterPolicy, valid.attributes)
@@ -708,11 +718,17 @@ export class SnsService {
     return subscription.subscriptionArn;
   }
 
+  /** Confirms a pending email subscription (the recipient clicked the link); false when none is pending. */
+  confirmSubscription(subscriptionArn: string): boolean {
+    return this.#pending.delete(subscriptionArn);
+  }
+
   /** Removes a subscription of either kind; false when it does not exist. */
   removeSubscription(subscriptionArn: string): boolean {
     const subscription = this.#subscriptions.get(subscriptionArn);
     if (subscription === undefined) return false;
     this.#subscriptions.delete(subscriptionArn);
+    this.#pending.delete(subscriptionArn);
     const topic = this.#topics.get(subscription.topicArn);
     if (topic !== undefined) {
       const index = topic.subscriptions.indexOf(subscription);
