@@ -263,6 +263,20 @@ export interface EventPublisher {
   publish(messages: readonly OutboundMessage[]): Promise<PublishResult>;
 }
 
+/** What a topic needs of a message (an {@link OutboundMessage} is one). */
+export type TopicMessage = Pick<
+  OutboundMessage,
+  'id' | 'message' | 'messageStructure' | 'subject' | 'attributes'
+>;
+
+/**
+ * Sends staff alerts (opt-out digests) to the alerts topic. Never throws for per-message
+ * failures: it reports them. The SNS publisher serves both ports, one instance per topic.
+ */
+export interface AlertPublisher {
+  publish(messages: readonly TopicMessage[]): Promise<PublishResult>;
+}
+
 /** Structured log sink. Fields must never carry a customer's email, phone or name. */
 export interface Log {
   debug(message: string, fields?: Record<string, unknown>): void;

@@ -1,8 +1,13 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import pLimit from 'p-limit';
 import { entrySize, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES } from '../core/sns-limits.ts';
-import type { OutboundMessage } from '../core/types.ts';
-import type { EventPublisher, PublishFailure, PublishResult } from '../ports.ts';
+import type {
+  AlertPublisher,
+  EventPublisher,
+  PublishFailure,
+  PublishResult,
+  TopicMessage,
+} from '../ports.ts';
 
 export { entrySize, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES } from '../core/sns-limits.ts';
 
@@ -18,9 +23,9 @@ export interface SnsPublisherOptions {
 }
 
 /** Splits messages into PublishBatch groups that respect both the entry and the byte limit, keeping order. */
-export function planBatches(messages: readonly OutboundMessage[]): OutboundMessage[][] {
-  const batches: OutboundMessage[][] = [];
-  let current: OutboundMessage[] = [];
+export function planBatches(messages: readonly TopicMessage[]): TopicMessage[][] {
+  const batches: TopicMessage[][] = [];
+  let current: TopicMessage[] = [];
   let bytes = 0;
   for (const message of messages) {
     const size = entrySize(message);
@@ -36,7 +41,7 @@ export function planBatches(messages: readonly OutboundMessage[]): OutboundMessa
   return batches;
 }
 
-function toEntry(message: OutboundMessage, index: number): PublishBatchRequestEntry {
+function toEntry(message: TopicMessage, index: number): PublishBatchRequestEntry {
   return {
     // Entry ids only need to be unique within one call; the CloudEvent id stays in the body.
     Id: `m${index}`,
@@ -55,11 +60,11 @@ function toEntry(message: OutboundMessage, index: number): PublishBatchRequestEn
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Publishes to the events topic with PublishBatch. Failed entries and failed calls are
+ * Publishes to one topic (the events topic, or the alerts topic) with PublishBatch. Failed entries and failed calls are
  * re-sent a bounded number of times with backoff; whatever still fails is reported, never
  * thrown, so the poll can leave those customers uncommitted for the next poll to re-detect.
  */
-export class SnsPublisher implements EventPublisher {
+export class SnsPublisher implements EventPublisher, AlertPublisher {
   readonly #client: SNSClient;
   readonly #topicArn: string;
   readonly #limit: ReturnType<typeof pLimit>;
@@ -74,10 +79,10 @@ export class SnsPublisher implements EventPublisher {
     this.#sleep = options.sleep ?? realSleep;
   }
 
-  async publish(messages: readonly OutboundMessage[]): Promise<PublishResult> {
+  async publish(messages: readonly TopicMessage[]): Promise<PublishResult> {
     const published: string[] = [];
     const failed: PublishFailure[] = [];
-    const sendable: OutboundMessage[] = [];
+    const sendable: TopicMessage[] = [];
     for (const message of messages) {
       const size = entrySize(message);
       if (size > MAX_BATCH_BYTES) {
@@ -102,14 +107,14 @@ export class SnsPublisher implements EventPublisher {
     return { published, failed };
   }
 
-  async #publishBatch(batch: readonly OutboundMessage[]): Promise<PublishResult> {
+  async #publishBatch(batch: readonly TopicMessage[]): Promise<PublishResult> {
     const published: string[] = [];
     const failed: PublishFailure[] = [];
     let pending = batch;
     let reasons = new Map<string, string>();
     for (let attempt = 0; pending.length > 0 && attempt <= this.#maxRetries; attempt++) {
       if (attempt > 0) await this.#sleep(Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
-      const next: OutboundMessage[] = [];
+      const next: TopicMessage[] = [];
       reasons = new Map();
       try {
         const out = await this.#client.send(

@@ -37,7 +37,7 @@ export function utf8Length(text: string): number {
 }
 
 /** Bytes SNS counts for one entry: the message, the subject and every attribute's name, type and value. */
-export function entrySize(message: OutboundMessage): number {
+export function entrySize(message: Pick<OutboundMessage, 'message' | 'subject' | 'attributes'>): number {
   let size = utf8Length(message.message) + (message.subject ? utf8Length(message.subject) : 0);
   for (const [name, attribute] of Object.entries(message.attributes)) {
     size += utf8Length(name) + attribute.DataType.length + utf8Length(attribute.StringValue);
