@@ -6,30 +6,16 @@ import { OPTOUT_DIGEST_TYPE } from '../lib/core/optout-digest.ts';
 import type { Change, Customer, OutboundMessage } from '../lib/core/types.ts';
 import { type PageDigestInput, publishPageDigest } from '../lib/page-digest.ts';
 import type { AlertPublisher, PublishResult, TopicMessage } from '../lib/ports.ts';
+import { customerFixture } from './support/customer-fixture.ts';
 import { recordingLog } from './support/harness.ts';
 
 const DETECTED = '2026-11-30T18:00:00.000Z';
 
-function customer(id: string, overrides: Partial<Customer> = {}): Customer {
-  return {
-    id,
-    firstname: `First${id}`,
-    lastname: 'Last',
-    email: `${id}@example.com`,
-    phone: null,
-    last_location: null,
-    email_optout: 0,
-    sms_optout: 0,
-    created_date: null,
-    ...overrides,
-  };
-}
-
-/** A change from `customer(id)` to `customer(id, after)`. */
+/** A change from `customerFixture(id)` to `customerFixture(id, after)`. */
 function change(id: string, after: Partial<Customer>): Change {
-  const created = diffCustomer(undefined, customer(id), DEFAULT_WATCHED_FIELDS);
+  const created = diffCustomer(undefined, customerFixture(id), DEFAULT_WATCHED_FIELDS);
   if (created.kind !== 'created') throw new Error('expected created');
-  return diffCustomer(created.next, customer(id, after), DEFAULT_WATCHED_FIELDS);
+  return diffCustomer(created.next, customerFixture(id, after), DEFAULT_WATCHED_FIELDS);
 }
 
 function page(changes: Change[], ready?: string[]): PageDigestInput {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_WATCHED_FIELDS } from '../../lib/core/content-hash.ts';
 import { diffCustomer } from '../../lib/core/diff.ts';
 import { buildMessages } from '../../lib/core/events.ts';
 import {
@@ -13,6 +14,7 @@ import {
   OPTOUT_DIGEST_TYPE,
 } from '../../lib/core/optout-digest.ts';
 import type { Customer } from '../../lib/core/types.ts';
+import { customerFixture } from '../support/customer-fixture.ts';
 
 /** Fixed so `npm test` is deterministic; fast-check prints it with any counterexample. */
 const SEED = 180_118;
@@ -155,19 +157,9 @@ describe('buildOptoutDigest', () => {
 });
 
 describe('digestEntriesOf', () => {
-  const customer = (overrides: Partial<Customer>): Customer => ({
-    id: '42',
-    firstname: 'Kim',
-    lastname: 'Lee',
-    email: 'kim@example.com',
-    phone: null,
-    last_location: null,
-    email_optout: 0,
-    sms_optout: 0,
-    created_date: null,
-    ...overrides,
-  });
-  const fields = ['firstname', 'lastname', 'email', 'phone', 'last_location', 'email_optout', 'sms_optout'];
+  const customer = (overrides: Partial<Customer>): Customer =>
+    customerFixture('42', { firstname: 'Kim', lastname: 'Lee', ...overrides });
+  const fields = DEFAULT_WATCHED_FIELDS;
 
   it('pairs each opt-out message of a change with its channel', () => {
     const created = diffCustomer(undefined, customer({}), fields);
