@@ -17,8 +17,6 @@ export interface PageDigestInput {
   readonly messagesByCustomer: ReadonlyMap<string, readonly OutboundMessage[]>;
   /** Customers all of whose messages SNS accepted: only they are listed (the others are re-detected). */
   readonly ready: ReadonlySet<string>;
-  /** When the page's changes were detected, ISO 8601 UTC. */
-  readonly detectedAt: string;
 }
 
 export interface PageDigest {
@@ -40,9 +38,7 @@ export interface PageDigestResult {
 export function pageDigest(input: PageDigestInput): PageDigest | null {
   const entries = input.changes
     .filter((change) => input.ready.has(change.customer.id))
-    .flatMap((change) =>
-      digestEntriesOf(change, input.messagesByCustomer.get(change.customer.id) ?? [], input.detectedAt),
-    );
+    .flatMap((change) => digestEntriesOf(change, input.messagesByCustomer.get(change.customer.id) ?? []));
   const digest = buildOptoutDigest(input.appId, entries);
   return digest === null ? null : { digest, customers: new Set(entries.map((e) => e.customer.id)) };
 }

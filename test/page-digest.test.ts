@@ -27,7 +27,6 @@ function page(changes: Change[], ready?: string[]): PageDigestInput {
     changes,
     messagesByCustomer,
     ready: new Set(ready ?? changes.map((c) => c.customer.id)),
-    detectedAt: DETECTED,
   };
 }
 

@@ -63,21 +63,18 @@ export interface OptoutDigest {
 
 /**
  * The digest entries of one change: one per `customer.optout_changed` message among
- * `messages` (the change's own messages), paired with the opt-out it announces by channel.
- * Created and unchanged customers have none.
+ * `messages` (the change's own messages), paired with the opt-out it announces by channel,
+ * detected when its event says (`time`). Created and unchanged customers have none.
  */
-export function digestEntriesOf(
-  change: Change,
-  messages: readonly OutboundMessage[],
-  detectedAt: string,
-): DigestEntry[] {
+export function digestEntriesOf(change: Change, messages: readonly OutboundMessage[]): DigestEntry[] {
   if (change.kind !== 'updated') return [];
   const entries: DigestEntry[] = [];
   for (const optout of change.optoutChanges) {
     const message = messages.find(
       (m) => m.type === 'customer.optout_changed' && m.attributes.channel?.StringValue === optout.channel,
     );
-    if (message === undefined) continue;
+    const detectedAt = message?.event.time;
+    if (message === undefined || typeof detectedAt !== 'string') continue;
     entries.push({
       eventId: message.id,
       customer: change.customer,
@@ -135,8 +132,8 @@ export function buildOptoutDigest(
   const foot = (omitted: number) => [
     ...(omitted > 0 ? ['', `... and ${omitted} more.`] : []),
     '',
-    'To see every opt-out change of this app since then, run from the gleantap-notifier',
-    'deployment (with its AWS credentials):',
+    'Every opt-out change of this app since then: whoever runs gleantap-notifier can list them',
+    "(in its repository, with the deployment's AWS credentials and NOTIFIER_TABLE_NAME) with",
     `  npx gleantap-notifier replay --app-id ${shellQuote(appId)} --since ${firstDetected} --type customer.optout_changed --dry-run`,
     '',
     `Sent by gleantap-notifier, one digest per app and poll page. Digest id: ${id}`,

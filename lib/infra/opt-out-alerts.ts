@@ -5,6 +5,7 @@ import { CfnSubscription, type ITopic, SubscriptionProtocol, Topic } from 'aws-c
 import { Construct } from 'constructs';
 import { OPTOUT_DIGEST_TYPE } from '../core/optout-digest.ts';
 import { AlertSubscriptionWatch } from './alert-subscription-watch.ts';
+import { propsError } from './private/validation-error.ts';
 
 /**
  * How staff receive opt-out alerts:
@@ -28,8 +29,13 @@ export interface OptOutAlertsProps {
   /** The stack's customer-managed key; it encrypts the alerts topic as it does the events topic. */
   readonly masterKey: IKey;
 
-  /** The polled app ids: every address receives the alerts of some of these. */
-  readonly appIds: readonly string[];
+  /**
+   * The app ids an address may be given. The notifier leaves it out: apps added to its
+   * registry at run time get alerts too, and it checks the app id rule itself.
+   *
+   * @default - any app id
+   */
+  readonly appIds?: readonly string[];
 
   /**
    * `digest` (one mail per app and page) or `each` (one mail per opt-out event).
@@ -57,7 +63,7 @@ export interface OptOutAlertsProps {
  * with `each` from the events topic, filtered to `customer.optout_changed`. Once an address is
  * added, an {@link AlertSubscriptionWatch} alarms when one is unsubscribed or stays unconfirmed.
  *
- * @throws Error when `delivery` is not one of {@link ALERT_DELIVERIES}.
+ * @throws ValidationError when `delivery` is not one of {@link ALERT_DELIVERIES}.
  */
 export class OptOutAlerts extends Construct {
   public readonly delivery: AlertDelivery;
@@ -73,7 +79,7 @@ export class OptOutAlerts extends Construct {
     return this.#watch;
   }
 
-  readonly #appIds: readonly string[];
+  readonly #appIds: readonly string[] | undefined;
   readonly #props: OptOutAlertsProps;
   /**
    * One subscription per address, keyed by the address in lower case: SNS refuses a second
@@ -89,7 +95,9 @@ export class OptOutAlerts extends Construct {
     super(scope, id);
     const delivery = props.delivery ?? 'digest';
     if (!(ALERT_DELIVERIES as readonly string[]).includes(delivery)) {
-      throw new Error(`alertDelivery must be one of ${ALERT_DELIVERIES.join(', ')}; got "${delivery}"`);
+      throw propsError(this, 'GleantapNotifierAlertDelivery', [
+        `alertDelivery must be one of ${ALERT_DELIVERIES.join(', ')}; got "${delivery}"`,
+      ]);
     }
     this.delivery = delivery;
     this.#appIds = props.appIds;
@@ -111,21 +119,28 @@ export class OptOutAlerts extends Construct {
    * sends; until then the watch counts it as pending.
    *
    * @returns the address's subscription
-   * @throws Error when `appIds` is empty or names an app that is not polled, or the address
+   * @throws ValidationError when `appIds` is empty or names an app outside the `appIds` prop, or the address
    * would receive more apps than one SNS filter policy can list (150).
    */
   public addEmail(address: string, appIds: readonly string[]): CfnSubscription {
-    if (appIds.length === 0) throw new Error(`addAlertEmail: name the apps whose alerts ${address} receives`);
-    const unknown = appIds.find((appId) => !this.#appIds.includes(appId));
-    if (unknown !== undefined) throw new Error(`addAlertEmail: "${unknown}" is not one of the polled appIds`);
+    const known = this.#appIds;
+    const unknown = known === undefined ? undefined : appIds.find((appId) => !known.includes(appId));
+    const problem =
+      appIds.length === 0
+        ? `name the apps whose alerts ${address} receives`
+        : unknown !== undefined
+          ? `"${unknown}" is not one of the polled appIds`
+          : undefined;
+    if (problem !== undefined)
+      throw propsError(this, 'GleantapNotifierAlertEmail', [`addAlertEmail: ${problem}`]);
     // Mail systems treat addresses case-insensitively; SNS would see two endpoints.
     const key = Token.isUnresolved(address) ? address : address.toLowerCase();
     const existing = this.#recipients.get(key);
     const apps = new Set([...(existing?.apps ?? []), ...appIds]);
     if (apps.size > MAX_FILTER_POLICY_COMBINATIONS) {
-      throw new Error(
+      throw propsError(this, 'GleantapNotifierAlertEmail', [
         `addAlertEmail: ${address} would receive ${apps.size} apps' alerts; one SNS filter policy lists at most ${MAX_FILTER_POLICY_COMBINATIONS}`,
-      );
+      ]);
     }
     if (existing !== undefined) {
       for (const appId of appIds) existing.apps.add(appId);
@@ -147,6 +162,11 @@ export class OptOutAlerts extends Construct {
       ...(this.#props.checkInterval === undefined ? {} : { checkInterval: this.#props.checkInterval }),
     });
     return subscription;
+  }
+
+  /** True when `address` (in any case) already receives the alerts of `appId`. */
+  public receives(address: string, appId: string): boolean {
+    return this.#recipients.get(address.toLowerCase())?.apps.has(appId) ?? false;
   }
 
   /** Addresses and the apps each receives, as subscribed so far. */

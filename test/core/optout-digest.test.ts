@@ -166,7 +166,8 @@ describe('digestEntriesOf', () => {
     if (created.kind !== 'created') throw new Error('expected created');
     const change = diffCustomer(created.next, customer({ email_optout: 1, sms_optout: 1 }), fields);
     const messages = buildMessages(change, { appId: 'app', detectedAt: DETECTED });
-    const entries = digestEntriesOf(change, messages, DETECTED);
+    const entries = digestEntriesOf(change, messages);
+    expect(entries.every((e) => e.detectedAt === DETECTED)).toBe(true);
     expect(entries.map((e) => [e.channel, e.optedOut])).toEqual([
       ['email', true],
       ['sms', true],
@@ -177,14 +178,14 @@ describe('digestEntriesOf', () => {
 
   it('has none for a created customer or a change without opt-outs', () => {
     const created = diffCustomer(undefined, customer({ email_optout: 1 }), fields);
-    expect(
-      digestEntriesOf(created, buildMessages(created, { appId: 'a', detectedAt: DETECTED }), DETECTED),
-    ).toEqual([]);
+    expect(digestEntriesOf(created, buildMessages(created, { appId: 'a', detectedAt: DETECTED }))).toEqual(
+      [],
+    );
     if (created.kind !== 'created') throw new Error('expected created');
     const renamed = diffCustomer(created.next, customer({ email_optout: 1, firstname: 'Kym' }), fields);
-    expect(
-      digestEntriesOf(renamed, buildMessages(renamed, { appId: 'a', detectedAt: DETECTED }), DETECTED),
-    ).toEqual([]);
+    expect(digestEntriesOf(renamed, buildMessages(renamed, { appId: 'a', detectedAt: DETECTED }))).toEqual(
+      [],
+    );
   });
 });
 
