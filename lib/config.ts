@@ -30,6 +30,8 @@ export interface NotifierConfig {
   readonly credentials: GleantapCredentialsSource | null;
   readonly tableName: string | null;
   readonly topicArn: string | null;
+  /** The staff alerts topic (opt-out digests); null: no digests are published. */
+  readonly alertsTopicArn: string | null;
   readonly region: string | null;
   readonly dynamodbEndpoint: string | null;
   readonly snsEndpoint: string | null;
@@ -182,6 +184,11 @@ export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigRes
     problems.push('EVENTS_TOPIC_ARN is missing: name the SNS topic events are published to.');
   }
 
+  const alertsTopicArn = present(env.ALERTS_TOPIC_ARN) ?? null;
+  if (alertsTopicArn !== null && !TOPIC_ARN.test(alertsTopicArn)) {
+    problems.push('ALERTS_TOPIC_ARN is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>).');
+  }
+
   // The SDK's own rule: a service-specific endpoint wins over AWS_ENDPOINT_URL for all services.
   const anyRaw = present(env.AWS_ENDPOINT_URL);
   const dynamoName = present(env.AWS_ENDPOINT_URL_DYNAMODB)
@@ -230,6 +237,7 @@ export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigRes
       credentials,
       tableName,
       topicArn,
+      alertsTopicArn,
       region,
       dynamodbEndpoint,
       snsEndpoint,

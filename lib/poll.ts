@@ -13,7 +13,9 @@ import { buildMessages } from './core/events.ts';
 import { changeLimitProblem } from './core/sns-limits.ts';
 import type { Change, Customer, OutboundMessage, PendingEntry, Snapshot } from './core/types.ts';
 import { computeWindow } from './core/window.ts';
+import { type PageDigestInput, type PageDigestResult, publishPageDigest } from './page-digest.ts';
 import {
+  type AlertPublisher,
   type Checkpoint,
   type CustomerPage,
   type CustomerSource,
@@ -34,6 +36,11 @@ export interface PollDependencies {
   readonly source: CustomerSource;
   readonly store: StateStore;
   readonly publisher: EventPublisher;
+  /**
+   * The staff alerts topic: each page with opt-out changes sends one digest there, after its
+   * events and before its commit (lib/page-digest.ts). Absent: no digests.
+   */
+  readonly alerts?: AlertPublisher;
   readonly log: Log;
   /** The only clock the poll reads. */
   readonly clock: () => Date;
@@ -134,6 +141,8 @@ interface PagePlan {
 
 interface GroupOutcome {
   readonly sent: readonly OutboundMessage[];
+  /** Opt-out digests the alerts topic accepted. */
+  readonly digests: number;
   readonly unpublished: number;
   readonly undeliverable: number;
   readonly conflicts: number;
@@ -142,6 +151,7 @@ interface GroupOutcome {
 function addOutcome(a: GroupOutcome, b: GroupOutcome): GroupOutcome {
   return {
     sent: [...a.sent, ...b.sent],
+    digests: a.digests + b.digests,
     unpublished: a.unpublished + b.unpublished,
     undeliverable: a.undeliverable + b.undeliverable,
     conflicts: a.conflicts + b.conflicts,
@@ -716,7 +726,13 @@ class ScanRun {
     // Changes that announce nothing (a baseline) commit straight away: no subscriber holds them.
     const silent = plan.changes.filter((c) => c.messages.length === 0);
     const silentConflicts = await this.#commitSilent(silent);
-    let outcome: GroupOutcome = { sent: [], unpublished: 0, undeliverable: 0, conflicts: silentConflicts };
+    let outcome: GroupOutcome = {
+      sent: [],
+      digests: 0,
+      unpublished: 0,
+      undeliverable: 0,
+      conflicts: silentConflicts,
+    };
     for (const group of intentGroups(plan.changes.filter((c) => c.messages.length > 0)))
       outcome = addOutcome(outcome, await this.#publishAndCommit(page, group));
     if (plan.refreshes.length > 0) {
@@ -739,7 +755,7 @@ class ScanRun {
         ...counts,
         ...countTypes(outcome.sent),
         invalid: counts.invalid + outcome.undeliverable,
-        published: outcome.sent.length,
+        published: outcome.sent.length + outcome.digests,
         unpublished: outcome.unpublished,
         conflicts: outcome.conflicts,
       },
@@ -892,10 +908,19 @@ class ScanRun {
       this.options.onMessages?.(sent);
       await store.archive(appId, sent, clock());
     }
+    const accepted = group.filter((c) => c.messages.every((m) => publishedIds.has(m.id)));
+    // After the events, before the commit: a crash or a refusal leaves the customers it covers
+    // uncommitted (pending), so the next poll sends the digest again with the same id.
+    const digest = await this.#sendDigest({
+      appId,
+      changes: group.map((c) => c.change),
+      messagesByCustomer: new Map(group.map((c) => [c.change.customer.id, c.messages])),
+      ready: new Set(accepted.map((c) => c.change.customer.id)),
+    });
     await this.options.onStep?.('published', page);
 
     await this.#fence();
-    const whole = group.filter((c) => c.messages.every((m) => publishedIds.has(m.id)));
+    const whole = accepted.filter((c) => !digest.held.has(c.change.customer.id));
     const { committed, conflicts } =
       whole.length > 0
         ? await store.commitSnapshots(
@@ -931,10 +956,18 @@ class ScanRun {
     await store.clearIntent(appId, owner);
     return {
       sent,
-      unpublished: retryable.length,
+      digests: digest.sent ? 1 : 0,
+      unpublished: retryable.length + (digest.held.size > 0 ? 1 : 0),
       undeliverable: undeliverable.size,
       conflicts: conflicts.length,
     };
+  }
+
+  /** The group's opt-out digest to the alerts topic, when there is one (lib/page-digest.ts). */
+  async #sendDigest(input: PageDigestInput): Promise<PageDigestResult> {
+    const alerts = this.deps.alerts;
+    if (alerts === undefined) return { digest: null, sent: false, held: new Set() };
+    return publishPageDigest(alerts, this.deps.log, input);
   }
 
   #advance(page: CustomerPage, counts: PollCounts, dirty: boolean): void {

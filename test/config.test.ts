@@ -23,6 +23,7 @@ describe('loadConfig', () => {
         credentials: { kind: 'keys', apiKey: 'k', secretKey: 's' },
         tableName: 'notifier-state',
         topicArn: 'arn:aws:sns:eu-west-1:123456789012:events',
+        alertsTopicArn: null,
         region: 'eu-west-1',
         dynamodbEndpoint: null,
         snsEndpoint: null,

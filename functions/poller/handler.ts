@@ -148,6 +148,9 @@ export function createHandler(deps: HandlerDependencies) {
           source,
           store: new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName }),
           publisher: new SnsPublisher({ client: aws.sns, topicArn: config.topicArn }),
+          ...(config.alertsTopicArn === null
+            ? {}
+            : { alerts: new SnsPublisher({ client: aws.sns, topicArn: config.alertsTopicArn }) }),
           log: toLog(logger),
           clock,
         },

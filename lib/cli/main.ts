@@ -56,7 +56,7 @@ Commands:
                                The embedded demo behind npm start.
 
 Environment: GLEANTAP_BASE_URL, GLEANTAP_APP_IDS, GLEANTAP_API_KEY, GLEANTAP_SECRET_KEY
-(or GLEANTAP_CREDENTIALS_SECRET_ARN), NOTIFIER_TABLE_NAME, EVENTS_TOPIC_ARN, AWS_REGION,
+(or GLEANTAP_CREDENTIALS_SECRET_ARN), NOTIFIER_TABLE_NAME, EVENTS_TOPIC_ARN, ALERTS_TOPIC_ARN, AWS_REGION,
 AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, NOTIFIER_LOOKBACK_DAYS, NOTIFIER_PAGE_SIZE,
 NOTIFIER_EMIT_BASELINE, NOTIFIER_WATCHED_FIELDS, NOTIFIER_LOG_LEVEL.
 Exit status: 0 done, 1 a poll failed or left a change unpublished, 2 bad usage or configuration.
@@ -283,6 +283,10 @@ async function pollCommand(args: string[], io: CliIo, log: Log, resync: boolean)
     aws && config.topicArn && !dryRun
       ? new SnsPublisher({ client: aws.sns, topicArn: config.topicArn })
       : refusingPublisher;
+  const alerts =
+    aws && config.alertsTopicArn && !dryRun
+      ? new SnsPublisher({ client: aws.sns, topicArn: config.alertsTopicArn })
+      : undefined;
   if (dryRun && !useAws)
     log.info(
       'Dry run without NOTIFIER_TABLE_NAME: no snapshots to compare with, so every app is a baseline.',
@@ -293,7 +297,7 @@ async function pollCommand(args: string[], io: CliIo, log: Log, resync: boolean)
     for (const appId of appIds) {
       const progress = io.stderrIsTty ? progressLine(io, appId) : undefined;
       const summary = await pollApp(
-        { source, store, publisher, log, clock: () => new Date() },
+        { source, store, publisher, ...(alerts ? { alerts } : {}), log, clock: () => new Date() },
         {
           appId,
           owner: `cli:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,

@@ -1,10 +1,11 @@
 /**
  * `npm start` / `gleantap-notifier local`: the whole pipeline on the embedded default.
  * Starts the local stack, records a baseline, then keeps changing the simulated population
- * and polling, printing each event as it is published, each opt-out e-mail as staff would
- * read it, and one summary line per poll. A subscriber applies every event with the
- * subscriber kit into a mirror, and each cycle ends with a line saying whether the mirror
- * equals the simulated Gleantap. Runs until Ctrl-C, or for `--cycles N` polls.
+ * and polling, printing each event as it is published, each opt-out digest as staff would
+ * read it (one mail per app and poll page), and one summary line per poll. A subscriber
+ * applies every event with the subscriber kit into a mirror, and each cycle ends with a line
+ * saying whether the mirror equals the simulated Gleantap. Runs until Ctrl-C, or for
+ * `--cycles N` polls.
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,8 +43,12 @@ const LOCATIONS = ['Downtown', 'Riverside', 'Uptown', 'Harbor', 'Midtown'];
 const FIRST = ['Ava', 'Noah', 'Mia', 'Liam', 'Zoe', 'Ethan', 'Ivy', 'Leo'];
 const LAST = ['Garcia', 'Okafor', 'Nguyen', 'Schmidt', 'Rossi', 'Kowalski', 'Haddad', 'Silva'];
 
-/** Makes a handful of realistic changes; returns a one-line description of them. */
-function mutate(app: SimulatedApp, ids: string[], random: () => number): string {
+/**
+ * Makes a handful of realistic changes; returns a one-line description of them. Every fourth
+ * cycle is the day after a campaign: several members opt out at once, which staff read as one
+ * digest, not one mail each.
+ */
+function mutate(app: SimulatedApp, ids: string[], random: () => number, cycle: number): string {
   const pick = <T>(list: readonly T[]): T => {
     const item = list[Math.floor(random() * list.length)];
     if (item === undefined) throw new Error('empty list');
@@ -82,6 +87,11 @@ function mutate(app: SimulatedApp, ids: string[], random: () => number): string 
     app.setOptout(id, channel, !optedOut);
     done.push(`1 ${channel} opt-${optedOut ? 'in' : 'out'}`);
   }
+  if (cycle % 4 === 0) {
+    const campaign = 3 + Math.floor(random() * 3);
+    for (let i = 0; i < campaign; i++) app.setOptout(pick(ids), 'email', true);
+    done.push(`a campaign: ${campaign} email opt-out(s)`);
+  }
   app.touch(pick(ids));
   done.push('1 touch without change');
   return done.join(', ');
@@ -102,7 +112,7 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
   out(
     'Starting the embedded local default: Gleantap simulator, dynalite and the SNS stand-in on 127.0.0.1…\n',
   );
-  const stack = await startLocalStack({ appIds: [APP_ID] });
+  const stack = await startLocalStack({ appIds: [APP_ID], alerts: true });
   const app = stack.gleantap.app(APP_ID);
   const ids = app.seed(options.customers, { seed: 7 });
   const random = seededRandom(42);
@@ -118,14 +128,15 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
     const fields = event.data.changed_fields?.join(', ') ?? '';
     out(`  → ${event.type.padEnd(24)} customer ${event.subject.padEnd(6)} ${fields}\n`);
   });
+  // What the deployed stack's staff subscription gets: this app's digests from the alerts topic.
   stack.sns.subscribe(
-    stack.topicArn,
+    stack.alertsTopicArn,
     (delivered) => {
       out(`\n  ✉ To: staff@demo-studio.example  Subject: ${delivered.subject ?? ''}\n`);
       for (const line of delivered.message.split('\n')) out(`  │ ${line}\n`);
       out('\n');
     },
-    { protocol: 'email', filterPolicy: { type: ['customer.optout_changed'] } },
+    { protocol: 'email', filterPolicy: { app_id: [APP_ID] } },
   );
 
   const loaded = loadConfig(stack.env, { table: true, topic: true, aws: true });
@@ -141,6 +152,7 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
     source,
     store: new DynamoStateStore({ client: aws.dynamodb, tableName: stack.tableName }),
     publisher: new SnsPublisher({ client: aws.sns, topicArn: stack.topicArn }),
+    alerts: new SnsPublisher({ client: aws.sns, topicArn: stack.alertsTopicArn }),
     log,
     clock: () => new Date(),
   };
@@ -169,7 +181,7 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
         () => undefined,
       );
       if (io.signal?.aborted) break;
-      out(`\nCycle ${cycle}: Gleantap sees ${mutate(app, ids, random)}.\n`);
+      out(`\nCycle ${cycle}: Gleantap sees ${mutate(app, ids, random, cycle)}.\n`);
       const summary = await poll();
       await stack.sns.settled();
       out(summaryLine(summary));

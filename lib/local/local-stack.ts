@@ -1,6 +1,7 @@
 /**
  * The embedded local default: dynalite (DynamoDB protocol), the SNS stand-in and the Gleantap
- * simulator on 127.0.0.1, with the state table and the events topic created. `npm start`,
+ * simulator on 127.0.0.1, with the state table and the events topic (and, when asked, the
+ * alerts topic) created. `npm start`,
  * the end-to-end tests and the benchmarks all start it the same way.
  */
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
@@ -27,6 +28,12 @@ export interface LocalStackOptions {
   readonly sns?: SnsStandInOptions;
   /** Create the table (false leaves it to a test of `create-table`). @default true */
   readonly createTable?: boolean;
+  /**
+   * Also create the staff alerts topic and set `ALERTS_TOPIC_ARN`, so polls send opt-out
+   * digests. Off by default: a test that counts messages counts the events alone.
+   * @default false
+   */
+  readonly alerts?: boolean;
 }
 
 export interface LocalStack {
@@ -37,6 +44,8 @@ export interface LocalStack {
   readonly gleantap: GleantapSimulator;
   readonly tableName: string;
   readonly topicArn: string;
+  /** The alerts topic (created only with `alerts: true`, but its ARN is always this). */
+  readonly alertsTopicArn: string;
   close(): Promise<void>;
 }
 
@@ -65,6 +74,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     startGleantapSimulator(options.simulator ?? {}),
   ]);
   const topicArn = sns.topicArn(options.topicName ?? 'gleantap-notifier-events');
+  const alertsTopicName = 'gleantap-notifier-alerts';
+  const alertsTopicArn = sns.topicArn(alertsTopicName);
   const env: Record<string, string> = {
     GLEANTAP_BASE_URL: gleantap.url,
     GLEANTAP_APP_IDS: options.appIds.join(','),
@@ -72,6 +83,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     GLEANTAP_SECRET_KEY: gleantap.secretKey,
     NOTIFIER_TABLE_NAME: tableName,
     EVENTS_TOPIC_ARN: topicArn,
+    ...(options.alerts ? { ALERTS_TOPIC_ARN: alertsTopicArn } : {}),
     AWS_REGION: sns.region,
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
     AWS_ENDPOINT_URL_SNS: sns.endpoint,
@@ -83,6 +95,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const aws = createAwsClients(config.config, { env: {}, credentials: LOCAL_CREDENTIALS });
   try {
     await aws.sns.send(new CreateTopicCommand({ Name: options.topicName ?? 'gleantap-notifier-events' }));
+    if (options.alerts) await aws.sns.send(new CreateTopicCommand({ Name: alertsTopicName }));
     if (options.createTable ?? true) await createStateTable(aws.dynamodb, tableName);
   } finally {
     aws.destroy();
@@ -94,6 +107,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     gleantap,
     tableName,
     topicArn,
+    alertsTopicArn,
     async close() {
       await Promise.all([gleantap.close(), sns.close(), db.close()]);
     },

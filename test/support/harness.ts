@@ -32,6 +32,8 @@ export interface Harness {
   readonly stack: LocalStack;
   readonly store: DynamoStateStore;
   readonly publisher: SnsPublisher;
+  /** The alerts topic's publisher, with `alerts: true` (then deps() passes it to the poll). */
+  readonly alerts: SnsPublisher | undefined;
   deps(overrides?: Partial<PollDependencies>): PollDependencies;
   options(appId: string, overrides?: Partial<PollOptions>): PollOptions;
   /** Every CloudEvent the stand-in accepted, in order (the `default` text for opt-outs). */
@@ -43,6 +45,8 @@ export interface HarnessOptions {
   readonly appIds?: readonly string[];
   readonly simulator?: GleantapSimulatorOptions;
   readonly client?: Partial<GleantapClientOptions>;
+  /** Create the alerts topic and send opt-out digests to it. @default false */
+  readonly alerts?: boolean;
 }
 
 /**
@@ -60,12 +64,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const stack = await startLocalStack({
     appIds: options.appIds ?? ['gym-1'],
     simulator: options.simulator ?? {},
+    alerts: options.alerts ?? false,
   });
   const loaded = loadConfig(stack.env, { table: true, topic: true, aws: true });
   if (!loaded.ok) throw new Error(loaded.problems.join(' '));
   const aws = createAwsClients(loaded.config, { env: {}, credentials: LOCAL_CREDENTIALS });
   const store = new DynamoStateStore({ client: aws.dynamodb, tableName: stack.tableName });
   const publisher = new SnsPublisher({ client: aws.sns, topicArn: stack.topicArn, sleep: async () => {} });
+  const alerts = options.alerts
+    ? new SnsPublisher({ client: aws.sns, topicArn: stack.alertsTopicArn, sleep: async () => {} })
+    : undefined;
   const source = createGleantapClient({
     baseUrl: stack.gleantap.url,
     apiKey: stack.gleantap.apiKey,
@@ -76,10 +84,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     stack,
     store,
     publisher,
+    alerts,
     deps: (overrides = {}) => ({
       source,
       store,
       publisher,
+      ...(alerts ? { alerts } : {}),
       log: silentLog,
       clock: () => new Date(),
       ...overrides,
@@ -92,11 +102,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       watchedFields: DEFAULT_WATCHED_FIELDS,
       ...overrides,
     }),
-    events: () => stack.sns.messages().map((m) => eventOf(m.message, m.messageStructure)),
+    events: () => stack.sns.messages(stack.topicArn).map((m) => eventOf(m.message, m.messageStructure)),
     async close() {
       await source.close();
       aws.destroy();
-      const published = stack.sns.messages();
+      // The events topic carries the contract; the alerts topic carries plain-text digests.
+      const published = stack.sns.messages(stack.topicArn);
       await stack.close();
       assertPublishedContract(published);
     },
