@@ -19,10 +19,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
+  type CfnSubscription,
   type ITopic,
-  Subscription,
+  type Subscription,
   SubscriptionFilter,
-  SubscriptionProtocol,
   Topic,
 } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -35,6 +35,7 @@ import type { EventType } from '../core/types.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../metric-names.ts';
 import { sourceOrCompiled } from './function-entry.ts';
 import { NotifierFunction } from './notifier-function.ts';
+import { type AlertDelivery, OptOutAlerts } from './opt-out-alerts.ts';
 import { PollDispatch } from './poll-dispatch.ts';
 import { emailProblem, resolveNotifierProps } from './private/notifier-settings.ts';
 import { propsError } from './private/validation-error.ts';
@@ -141,6 +142,15 @@ export interface GleantapChangeNotifierProps {
    * @default - none
    */
   readonly alertEmails?: readonly string[];
+
+  /**
+   * How staff receive opt-out alerts: `digest` sends one mail per app and poll page listing
+   * that page's opt-out changes, from an alerts topic of its own; `each` sends one mail per
+   * `customer.optout_changed` event, from the events topic.
+   *
+   * @default 'digest'
+   */
+  readonly alertDelivery?: AlertDelivery;
 
   /**
    * Email addresses subscribed to the alarm topic (operators).
@@ -279,6 +289,12 @@ export class GleantapChangeNotifier extends Construct {
   /** The events topic subscribers attach to. */
   public readonly topic: ITopic;
 
+  /**
+   * Staff opt-out alerts: the alerts topic (with `digest` delivery), the e-mail subscriptions
+   * and the watch that alarms when one is unsubscribed or stays unconfirmed.
+   */
+  public readonly optOutAlerts: OptOutAlerts;
+
   /** The topic CloudWatch alarms publish to. */
   public readonly alarmTopic: ITopic;
 
@@ -300,9 +316,10 @@ export class GleantapChangeNotifier extends Construct {
   /** The operational dashboard. */
   public readonly dashboard: Dashboard;
 
-  /** Every alarm the construct created, including those of `addSubscriber`. */
+  /** Every alarm the construct created, including those of `addSubscriber` and the alert subscription watch. */
   public get alarms(): readonly IAlarm[] {
-    return [...this.alarmList];
+    const watch = this.optOutAlerts.watch;
+    return [...this.alarmList, ...(watch === undefined ? [] : [watch.missingAlarm, watch.pendingAlarm])];
   }
 
   /** The seeded app ids (the registry may hold more, added with the CLI). */
@@ -367,6 +384,13 @@ export class GleantapChangeNotifier extends Construct {
     );
     this.alarmTopic = alarmTopic;
     this.alarmAction = new SnsAction(alarmTopic);
+    this.optOutAlerts = new OptOutAlerts(this, 'OptOutAlerts', {
+      eventsTopic: this.topic,
+      masterKey: topicKey,
+      alarmAction: this.alarmAction,
+      ...(props.alertDelivery === undefined ? {} : { delivery: props.alertDelivery }),
+    });
+    const alertsTopic = this.optOutAlerts.alertsTopic;
 
     // Same d.ts mismatch as the table's (Secret.secretFullArn): a sound widening.
     this.credentials =
@@ -406,6 +430,7 @@ export class GleantapChangeNotifier extends Construct {
         GLEANTAP_CREDENTIALS_SECRET_ARN: this.credentials.secretArn,
         NOTIFIER_TABLE_NAME: table.tableName,
         EVENTS_TOPIC_ARN: this.topic.topicArn,
+        ...(alertsTopic === undefined ? {} : { ALERTS_TOPIC_ARN: alertsTopic.topicArn }),
         NOTIFIER_LOOKBACK_DAYS: String(settings.lookbackDays),
         NOTIFIER_PAGE_SIZE: String(settings.pageSize),
         NOTIFIER_EMIT_BASELINE: String(props.emitBaseline ?? false),
@@ -419,6 +444,7 @@ export class GleantapChangeNotifier extends Construct {
     this.function = poller.function;
     table.grantReadWriteData(this.function);
     this.topic.grantPublish(this.function);
+    alertsTopic?.grantPublish(this.function);
     acknowledge(poller.role, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', [
       'Added by topic.grantPublish for the KMS-encrypted events topic and scoped to that one key:',
       "SNS calls GenerateDataKey on the publisher's behalf to encrypt each message.",
@@ -602,17 +628,21 @@ export class GleantapChangeNotifier extends Construct {
   }
 
   /**
-   * Subscribes an email address to the opt-out events (`customer.optout_changed`) of one
-   * app, which carry a short human-readable text for email. The subscription filters on
-   * `app_id` as well as `type`. The recipient must confirm the subscription.
+   * Subscribes an email address to the opt-out alerts of one app: one digest per poll page
+   * from the alerts topic, or with `alertDelivery: 'each'` every `customer.optout_changed`
+   * event's short text. The subscription filters on `app_id` as well as `type`; an address
+   * added for several apps keeps one subscription listing them all (SNS refuses a second
+   * subscription of one address to a topic with another filter). The recipient must confirm
+   * the subscription; the subscription watch alarms while it is unconfirmed or after it is
+   * unsubscribed.
    *
    * @param appId the app whose opt-outs the address receives (any registered app, seeded or
    *   added with the CLI); may be left out only when `appIds` seeds a single app
-   * @returns the subscription
+   * @returns the address's subscription
    * @throws ValidationError when the address is not an email address, the app id is not one
    *   (or is left out without a single seeded app), or the address is already subscribed to it.
    */
-  public addAlertEmail(address: string, appId?: string): Subscription {
+  public addAlertEmail(address: string, appId?: string): CfnSubscription {
     const app = appId ?? (this.appIds.length === 1 ? this.appIds[0] : undefined);
     const problem =
       emailProblem(address) ??
@@ -624,21 +654,12 @@ export class GleantapChangeNotifier extends Construct {
     if (problem !== undefined || app === undefined) {
       throw propsError(this, 'GleantapNotifierAlertEmail', [`addAlertEmail: ${problem ?? 'no app'}`]);
     }
-    const id = `AlertEmail-${constructIdPart(app)}-${address}`;
-    if (this.node.tryFindChild(id) !== undefined) {
+    if (this.optOutAlerts.receives(address, app)) {
       throw propsError(this, 'GleantapNotifierAlertEmail', [
         `addAlertEmail: ${address} is already subscribed to app ${app}`,
       ]);
     }
-    return new Subscription(this, id, {
-      topic: this.topic,
-      protocol: SubscriptionProtocol.EMAIL,
-      endpoint: address,
-      filterPolicy: {
-        type: SubscriptionFilter.stringFilter({ allowlist: ['customer.optout_changed'] }),
-        app_id: SubscriptionFilter.stringFilter({ allowlist: [app] }),
-      },
-    });
+    return this.optOutAlerts.addEmail(address, [app]);
   }
 
   /**
@@ -853,8 +874,3 @@ const ATTRIBUTE_TYPES = {
   N: AttributeType.NUMBER,
   B: AttributeType.BINARY,
 } as const;
-
-/** Construct ids may not contain `/`; app ids are otherwise kept readable. */
-function constructIdPart(appId: string): string {
-  return appId.replaceAll('/', '_');
-}

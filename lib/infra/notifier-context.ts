@@ -11,6 +11,7 @@ import {
   MAX_CONCURRENCY,
 } from '../core/settings.ts';
 import type { NotifierStackProps } from './notifier-stack.ts';
+import { ALERT_DELIVERIES, type AlertDelivery } from './opt-out-alerts.ts';
 
 /**
  * The CDK context keys the app reads (from `cdk.json`, `cdk.context.json` or `-c key=value`).
@@ -31,6 +32,8 @@ export const CONTEXT_KEYS = {
    * is allowed only when one app is polled: each studio sees only its own members.
    */
   alertEmails: 'gleantap:alertEmails',
+  /** Optional. `digest` (default: one mail per app and poll page) or `each` (one mail per opt-out event). */
+  alertDelivery: 'gleantap:alertDelivery',
   /** Optional. Emails that receive alarms: array or comma-separated. */
   alarmEmails: 'gleantap:alarmEmails',
   /** Optional. Minutes between polls of each app (default 5), or a `rate(...)`/`cron(...)` expression. */
@@ -104,6 +107,7 @@ export function stackPropsFromContext(
   const appIds = read(CONTEXT_KEYS.appIds, (value) => checked(parseList(value), checkAppIds)) ?? [];
   const credentialsSecretArn = read(CONTEXT_KEYS.credentialsSecretArn, parseString);
   const alertEntries = read(CONTEXT_KEYS.alertEmails, parseAlertEmails);
+  const alertDelivery = read(CONTEXT_KEYS.alertDelivery, parseAlertDelivery);
   const alarmEmails = read(CONTEXT_KEYS.alarmEmails, (value) => checked(parseList(value), checkEmails));
   const schedule = read(CONTEXT_KEYS.schedule, parseSchedule);
   const pollIntervalMinutes = read(CONTEXT_KEYS.pollIntervalMinutes, parsePositiveInteger);
@@ -141,12 +145,20 @@ export function stackPropsFromContext(
         ...(emitBaseline === undefined ? {} : { emitBaseline }),
         ...(watchedFields === undefined ? {} : { watchedFields }),
         ...(alertEmailsByApp === undefined ? {} : { alertEmailsByApp }),
+        ...(alertDelivery === undefined ? {} : { alertDelivery }),
         ...(alarmEmails === undefined ? {} : { alarmEmails }),
         ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }),
         ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
       },
     },
   };
+}
+
+function parseAlertDelivery(value: unknown): AlertDelivery {
+  const delivery = ALERT_DELIVERIES.find((d) => d === value);
+  if (delivery === undefined)
+    throw new Error(`expected one of ${ALERT_DELIVERIES.join(', ')}, got ${JSON.stringify(value)}`);
+  return delivery;
 }
 
 function parseString(value: unknown): string {

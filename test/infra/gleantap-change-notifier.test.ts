@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_KEY_SCHEMA } from '../../lib/aws/table-schema.ts';
 import { pollDeadline } from '../../lib/core/deadline.ts';
+import { OPTOUT_DIGEST_TYPE } from '../../lib/core/optout-digest.ts';
 import {
   GleantapChangeNotifier,
   type GleantapChangeNotifierProps,
@@ -41,6 +42,12 @@ function newStack(props: Partial<GleantapChangeNotifierProps> = {}): {
   const stack = new Stack(app, 'Test');
   const notifier = new GleantapChangeNotifier(stack, 'Notifier', { appIds: ['app-1', 'app-2'], ...props });
   return { stack, notifier };
+}
+
+/** The poller's AWS::Lambda::Function properties (the stack has the alert check's function too). */
+function pollerProperties(stack: Stack, notifier: GleantapChangeNotifier, template: Template): Json {
+  const id = stack.resolve(notifier.function.functionName) as { Ref: string };
+  return properties(template.toJSON().Resources[id.Ref] as Json);
 }
 
 function resourcesOfType(template: Template, type: string): Json[] {
@@ -160,15 +167,21 @@ describe('GleantapChangeNotifier with two apps', () => {
     expect(statements).toHaveLength(3);
   });
 
-  it('grants sns:Publish only on the events topic', () => {
-    const publish = identityStatements(template).filter((s) =>
+  it('grants sns:Publish only on the events and alerts topics, and listing only on the alerts topic', () => {
+    const sns = identityStatements(template).filter((s) =>
       actionsOf(s).some((a) => a.toLowerCase().startsWith('sns:')),
     );
-    expect(publish.length).toBeGreaterThan(0);
-    for (const statement of publish) {
-      expect(actionsOf(statement)).toEqual(['sns:Publish']);
-      expect(resourcesOf(statement)).toEqual([stack.resolve(notifier.topic.topicArn)]);
-    }
+    const events = stack.resolve(notifier.topic.topicArn);
+    const alerts = stack.resolve(notifier.optOutAlerts.alertsTopic?.topicArn);
+    expect(alerts).toBeDefined();
+    expect(sns.map((s) => [actionsOf(s), resourcesOf(s)])).toEqual(
+      expect.arrayContaining([
+        [['sns:Publish'], [events]],
+        [['sns:Publish'], [alerts]],
+        [['sns:ListSubscriptionsByTopic'], [alerts]],
+      ]),
+    );
+    expect(sns).toHaveLength(3);
   });
 
   it('grants DynamoDB actions only on the state table', () => {
@@ -219,8 +232,7 @@ describe('GleantapChangeNotifier with two apps', () => {
     expect(JSON.parse(String(generate.SecretStringTemplate))).toEqual({ apiKey: 'REPLACE_ME' });
     expect(secrets[0]).not.toHaveProperty('SecretString');
 
-    const env = (properties(resourcesOfType(template, 'AWS::Lambda::Function')[0] ?? {}).Environment as Json)
-      .Variables as Json;
+    const env = (pollerProperties(stack, notifier, template).Environment as Json).Variables as Json;
     expect(env.GLEANTAP_CREDENTIALS_SECRET_ARN).toEqual(stack.resolve(notifier.credentials.secretArn));
     expect(Object.keys(env).filter((k) => /KEY|SECRET|PASSWORD|TOKEN/.test(k))).toEqual([
       'GLEANTAP_CREDENTIALS_SECRET_ARN',
@@ -316,7 +328,7 @@ describe('GleantapChangeNotifier with two apps', () => {
     ]);
   });
 
-  it("subscribes an app's alert emails to that app's opt-out events only", () => {
+  it("subscribes an app's alert emails to that app's opt-out digests only, on the alerts topic", () => {
     const emails = resourcesOfType(template, 'AWS::SNS::Subscription')
       .map(properties)
       .filter((subscription) => subscription.Protocol === 'email');
@@ -324,16 +336,16 @@ describe('GleantapChangeNotifier with two apps', () => {
       {
         Protocol: 'email',
         Endpoint: 'staff@example.com',
-        TopicArn: stack.resolve(notifier.topic.topicArn),
-        FilterPolicy: { type: ['customer.optout_changed'], app_id: ['app-1'] },
+        TopicArn: stack.resolve(notifier.optOutAlerts.alertsTopic?.topicArn),
+        FilterPolicy: { type: [OPTOUT_DIGEST_TYPE], app_id: ['app-1'] },
       },
     ]);
   });
 
   it('runs the poller on Node 22, arm64, without reserved concurrency and with the wired environment', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function').map(properties);
-    // The poller, the dispatcher and the watchdog.
-    expect(functions).toHaveLength(3);
+    // The poller, the dispatcher, the watchdog and the alert subscription check.
+    expect(functions).toHaveLength(4);
     for (const other of functions) {
       expect(other.Runtime).toBe('nodejs22.x');
       expect(other.Architectures).toEqual(['arm64']);
@@ -352,6 +364,7 @@ describe('GleantapChangeNotifier with two apps', () => {
       GLEANTAP_CREDENTIALS_SECRET_ARN: stack.resolve(notifier.credentials.secretArn),
       NOTIFIER_TABLE_NAME: stack.resolve(notifier.table.tableName),
       EVENTS_TOPIC_ARN: stack.resolve(notifier.topic.topicArn),
+      ALERTS_TOPIC_ARN: stack.resolve(notifier.optOutAlerts.alertsTopic?.topicArn),
       NOTIFIER_LOOKBACK_DAYS: '1',
       NOTIFIER_PAGE_SIZE: '1000',
       NOTIFIER_EMIT_BASELINE: 'false',
@@ -417,7 +430,8 @@ describe('GleantapChangeNotifier with two apps', () => {
         .map((f) => JSON.stringify([{ Name: 'FunctionName', Value: stack.resolve(f.functionName) }]))
         .sort(),
     );
-    expect(alarms).toHaveLength(8);
+    // Eight, and the alert subscription watch's two (this stack has an alert email).
+    expect(alarms).toHaveLength(8 + 2);
     expect(notifier.alarms).toHaveLength(alarms.length);
   });
 
@@ -651,6 +665,31 @@ describe('props', () => {
     expect(() => newStack(props)).toThrow(message);
   });
 
+  it("with alertDelivery 'each' mails every opt-out event of the address's apps from the events topic", () => {
+    const { stack, notifier } = newStack({
+      alertDelivery: 'each',
+      alertEmailsByApp: { 'app-1': ['desk@example.com'], 'app-2': ['Desk@example.com'] },
+    });
+    const template = Template.fromStack(stack);
+    expect(notifier.optOutAlerts.alertsTopic).toBeUndefined();
+    template.resourceCountIs('AWS::SNS::Topic', 2);
+    // One subscription for the address, both apps in its filter (SNS refuses a second one).
+    expect(
+      resourcesOfType(template, 'AWS::SNS::Subscription')
+        .map(properties)
+        .filter((s) => s.Protocol === 'email'),
+    ).toEqual([
+      {
+        Protocol: 'email',
+        Endpoint: 'desk@example.com',
+        TopicArn: stack.resolve(notifier.topic.topicArn),
+        FilterPolicy: { type: ['customer.optout_changed'], app_id: ['app-1', 'app-2'] },
+      },
+    ]);
+    const env = (pollerProperties(stack, notifier, template).Environment as Json).Variables as Json;
+    expect(env).not.toHaveProperty('ALERTS_TOPIC_ARN');
+  });
+
   it('rejects the same alert email twice for one app, and one without an app when there are several', () => {
     const { notifier } = newStack({ alertEmailsByApp: { 'app-1': ['staff@example.com'] } });
     expect(() => notifier.addAlertEmail('staff@example.com', 'app-1')).toThrow(/already subscribed/);
@@ -709,6 +748,7 @@ describe('NotifierStack', () => {
         'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
         `AwsSolutions-IAM5[Resource::<${logicalId(dispatch.dispatcher)}.Arn>:*]`,
         `AwsSolutions-IAM5[Resource::<${logicalId(watchdog.function)}.Arn>:*]`,
+        'AwsSolutions-L1',
         'AwsSolutions-L1',
         'AwsSolutions-L1',
         'AwsSolutions-L1',

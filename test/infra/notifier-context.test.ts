@@ -144,6 +144,21 @@ describe('stackPropsFromContext', () => {
     ]);
   });
 
+  it.each([
+    { value: 'each', delivery: 'each' },
+    { value: 'digest', delivery: 'digest' },
+  ])('reads gleantap:alertDelivery=$value', ({ value, delivery }) => {
+    const config = fromContext({ 'gleantap:appIds': 'a', 'gleantap:alertDelivery': value });
+    expect(config.props.notifier.alertDelivery).toBe(delivery);
+  });
+
+  it('leaves alertDelivery to the construct default, and names the key for a bad value', () => {
+    expect(fromContext({ 'gleantap:appIds': 'a' }).props.notifier).not.toHaveProperty('alertDelivery');
+    expect(problemsOf({ 'gleantap:appIds': 'a', 'gleantap:alertDelivery': 'weekly' })).toEqual([
+      'gleantap:alertDelivery: expected one of digest, each, got "weekly"',
+    ]);
+  });
+
   it('keeps alert emails per app: a bare address needs a single app', () => {
     expect(
       fromContext({ 'gleantap:appIds': 'a', 'gleantap:alertEmails': 's@example.com' }).props.notifier,
