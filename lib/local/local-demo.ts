@@ -88,9 +88,15 @@ function mutate(app: SimulatedApp, ids: string[], random: () => number, cycle: n
     done.push(`1 ${channel} opt-${optedOut ? 'in' : 'out'}`);
   }
   if (cycle % 4 === 0) {
-    const campaign = 3 + Math.floor(random() * 3);
-    for (let i = 0; i < campaign; i++) app.setOptout(pick(ids), 'email', true);
-    done.push(`a campaign: ${campaign} email opt-out(s)`);
+    const subscribed = ids.filter((id) => {
+      const flag = app.get(id)?.email_optout;
+      return !(flag === 1 || flag === '1' || flag === true);
+    });
+    const campaign = new Set<string>();
+    for (let i = 3 + Math.floor(random() * 3); i > 0 && subscribed.length > 0; i--)
+      campaign.add(pick(subscribed));
+    for (const id of campaign) app.setOptout(id, 'email', true);
+    done.push(`a campaign: ${campaign.size} email opt-out(s)`);
   }
   app.touch(pick(ids));
   done.push('1 touch without change');
