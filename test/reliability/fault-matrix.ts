@@ -90,7 +90,7 @@ function pick<T>(rng: Rng, items: readonly T[]): T {
 }
 
 /** The parsed, valid members of an app (raw junk rows are skipped, as the poll skips them). */
-function groundTruth(app: SimulatedApp): Map<string, Customer> {
+export function groundTruth(app: SimulatedApp): Map<string, Customer> {
   const out = new Map<string, Customer>();
   for (const raw of app.members()) {
     const parsed = parseCustomer(raw);

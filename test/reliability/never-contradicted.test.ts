@@ -8,13 +8,13 @@
  * mirror starts complete and must end equal to the simulator's population.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCustomer, parseMembersPage } from '../../lib/core/customer.ts';
-import type { Customer } from '../../lib/core/types.ts';
+import { parseMembersPage } from '../../lib/core/customer.ts';
 import type { SimulatedApp } from '../../lib/local/gleantap-simulator.ts';
 import { pollApp } from '../../lib/poll.ts';
 import type { CustomerSource, EventPublisher, StateStore } from '../../lib/ports.ts';
 import { type Harness, recordingLog, startHarness } from '../support/harness.ts';
 import { SubscriberModel } from '../support/subscriber-model.ts';
+import { groundTruth } from './fault-matrix.ts';
 
 let h: Harness;
 let next = 0;
@@ -36,14 +36,7 @@ async function freshApp(count = 8): Promise<{ appId: string; app: SimulatedApp; 
   return { appId, app, ids };
 }
 
-function population(app: SimulatedApp): Map<string, Customer> {
-  const out = new Map<string, Customer>();
-  for (const raw of app.members()) {
-    const parsed = parseCustomer(raw);
-    if (parsed.ok) out.set(parsed.customer.id, parsed.customer);
-  }
-  return out;
-}
+const population = groundTruth;
 
 const sourceOf = (appId: string) => `gleantap:app/${appId}`;
 
