@@ -32,11 +32,35 @@ function parseJob(text: string | undefined): ChildJob {
   const updatedSince =
     'updatedSince' in value && typeof value.updatedSince === 'string' ? value.updatedSince : undefined;
   const warm = 'warm' in value && value.warm === true;
-  if (kind === 'poll')
-    return { kind, appId, warm, prefetch: !('prefetch' in value) || value.prefetch !== false };
+  if (kind === 'poll') {
+    const liveHeapAt =
+      'liveHeapAt' in value && typeof value.liveHeapAt === 'number' ? value.liveHeapAt : undefined;
+    return {
+      kind,
+      appId,
+      warm,
+      prefetch: !('prefetch' in value) || value.prefetch !== false,
+      ...(liveHeapAt === undefined ? {} : { liveHeapAt }),
+    };
+  }
   if (kind === 'naive' || kind === 'naive-seed' || kind === 'floor' || kind === 'floor-heads')
     return { kind, appId, warm, ...(updatedSince ? { updatedSince } : {}) };
   throw new Error(`poll-child: unknown job kind ${String(kind)}`);
+}
+
+/** The live heap after the last forced GC at the end of a scan (jobs with `liveHeapAt`), bytes. */
+let liveHeapBytes: number | undefined;
+
+/**
+ * Forces a full GC and records the heap still in use. Called from the poll's progress
+ * callback after its last page, while the scan's own state (the page in hand, the recent
+ * commits, the SDK clients) is still reachable: what is left is the working set.
+ */
+function recordLiveHeap(): void {
+  const collect = globalThis.gc;
+  if (collect === undefined) throw new Error('poll-child: liveHeapAt needs node --expose-gc');
+  collect();
+  liveHeapBytes = process.memoryUsage().heapUsed;
 }
 
 async function run(
@@ -112,6 +136,13 @@ async function run(
           clock: () => new Date(),
         },
         {
+          ...(job.liveHeapAt === undefined
+            ? {}
+            : {
+                onProgress: ({ fetched }: { readonly fetched: number }) => {
+                  if (fetched >= (job.liveHeapAt ?? Number.POSITIVE_INFINITY)) recordLiveHeap();
+                },
+              }),
           appId: job.appId,
           owner: `bench-${process.pid}`,
           lookbackDays: config.lookbackDays,
@@ -228,6 +259,7 @@ const result: ChildResult = {
   maxRssKb: await peakRssKb(),
   idleRssKb,
   fetched,
+  ...(liveHeapBytes === undefined ? {} : { liveHeapKb: Math.round(liveHeapBytes / 1024) }),
   detail,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,22 +1,38 @@
 /**
- * `npm run bench`: every figure of issue #7 against the local stand-ins, in one run.
- * `npm run bench -- --json` prints one JSON object instead of the table.
+ * `npm run bench`: every figure of issues #7 and #16 against the local stand-ins, in one run,
+ * each with its target and pass/fail. `npm run bench -- --json` prints one JSON object instead
+ * of the table. It also writes the latency picture (test/bench/latency-distribution.svg, or
+ * the path in BENCH_SVG).
  *
  * The stand-ins (dynalite behind a counting proxy, the SNS stand-in, the Gleantap simulator)
  * run in this process; every measured job runs in a fresh child process (poll-child.ts), so
  * its CPU time and peak RSS are the poller's own. Every figure is a ratio of two
  * measurements taken in this run, on this machine, so machine load mostly cancels out.
  */
+import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
 import { parseOptout } from '../../lib/core/customer.ts';
 import type { SimulatedApp } from '../../lib/local/gleantap-simulator.ts';
 import { startLocalStack } from '../../lib/local/local-stack.ts';
-import { buildChild, type ChildJob, type ChildResult, runChild } from './child-runner.ts';
+import {
+  buildChild,
+  type ChildJob,
+  type ChildResult,
+  LATENCY_ENTRY,
+  type LatencyDayOutput,
+  runChild,
+  runLatencyDay,
+} from './child-runner.ts';
 import { measureColdStart } from './cold-start.ts';
 import { type CostRow, type MeasuredRates, monthlyCost, PRICES } from './cost-model.ts';
 import { startCountingProxy } from './counting-proxy.ts';
+import { deployedSchedule } from './deployed-defaults.ts';
 import { WARMUP_APP } from './jobs.ts';
+import { latencyChartSvg } from './latency-chart.ts';
+import { quantile } from './latency-sim.ts';
 import { measureReconciliation } from './reconcile-cost.ts';
 
 // The AWS SDK warns on every Node 20 start that future releases need Node 22: noise here.
@@ -136,6 +152,8 @@ const CPU_RUNS = 5;
 const floor10k: number[] = [];
 const floorHeads10k: number[] = [];
 const poll10kCpu: number[] = [];
+/** Wall time and customers fetched of the same warm 0%-churn polls (for the latency model's costs). */
+const poll10kWall: { wallMs: number; fetched: number }[] = [];
 for (const [label, fraction, target] of [
   ['0%', 0, 0.011],
   ['5%', 0.05, 0.08],
@@ -188,11 +206,9 @@ for (const [label, fraction, target] of [
     for (let i = 0; i < CPU_RUNS; i++) {
       floor10k.push(await cpuOf('floor'));
       floorHeads10k.push(await cpuOf('floor-heads'));
-      if (i > 0)
-        poll10kCpu.push(
-          cpuMs((await counted({ kind: 'poll', appId: APP_10K, prefetch: true, warm: true })).result),
-        );
-      else poll10kCpu.push(cpuMs(poll.result));
+      const run = i > 0 ? await counted({ kind: 'poll', appId: APP_10K, prefetch: true, warm: true }) : poll;
+      poll10kCpu.push(cpuMs(run.result));
+      poll10kWall.push({ wallMs: run.result.wallMs, fetched: run.result.fetched });
     }
   }
   if (label === '50%') {
@@ -256,9 +272,16 @@ const APP_100K = MEM_100K[0] ?? '';
 progress('seeded 100k customers');
 // Alternated, so drift in machine load touches both sizes alike.
 const memRuns = { tenK: [] as Counted[], hundredK: [] as Counted[] };
+// --expose-gc only lets the child force the one full GC after its last page (liveHeapAt); it
+// does not change how V8 sizes the heap, so the peak RSS is the same run's.
+const gcArgs = ['--expose-gc'];
 for (let i = 0; i < MEMORY_RUNS; i++) {
-  memRuns.tenK.push(await counted({ kind: 'poll', appId: MEM_10K[i] ?? '', prefetch: true }));
-  memRuns.hundredK.push(await counted({ kind: 'poll', appId: MEM_100K[i] ?? '', prefetch: true }));
+  memRuns.tenK.push(
+    await counted({ kind: 'poll', appId: MEM_10K[i] ?? '', prefetch: true, liveHeapAt: 10_000 }, gcArgs),
+  );
+  memRuns.hundredK.push(
+    await counted({ kind: 'poll', appId: MEM_100K[i] ?? '', prefetch: true, liveHeapAt: 100_000 }, gcArgs),
+  );
 }
 const rssMb = (runs: readonly Counted[]) => runs.map((r) => r.result.maxRssKb / 1024);
 const rss10kMb = median(rssMb(memRuns.tenK));
@@ -275,17 +298,33 @@ progress(
     .join(', ')} MB`,
 );
 const rssRatio = rss100kMb / rss10kMb;
+const liveMb = (runs: readonly Counted[]) =>
+  runs.map((r) => {
+    if (r.result.liveHeapKb === undefined) throw new Error('a memory run reported no live heap');
+    return r.result.liveHeapKb / 1024;
+  });
+const live10kMb = median(liveMb(memRuns.tenK));
+const live100kMb = median(liveMb(memRuns.hundredK));
+// The working-set claim (issue #16): what the scan keeps alive does not grow with the
+// population. Peak RSS does (V8 sizes its old space to the run), so it is reported beside.
 add(
   {
-    id: 'rss_100k_vs_10k_baseline',
+    id: 'live_heap_100k_vs_10k_baseline',
     section: '3 Memory',
-    label: `peak RSS, 100k / 10k baseline, medians of ${MEMORY_RUNS} (${rss100kMb.toFixed(0)} MB vs ${rss10kMb.toFixed(0)} MB; fetch-only floor: ${(floorMem100k.maxRssKb / floorMem10k.maxRssKb).toFixed(2)}×)`,
-    value: round(rssRatio, 3),
+    label: `live heap after a forced full GC at the end of the scan, 100k / 10k baseline, medians of ${MEMORY_RUNS} (${live100kMb.toFixed(1)} MB vs ${live10kMb.toFixed(1)} MB)`,
+    value: round(live100kMb / live10kMb, 3),
     unit: '×',
-    target: '<= 1.25',
+    target: '<= 1.1',
   },
-  rssRatio <= 1.25,
+  live100kMb / live10kMb <= 1.1,
 );
+add({
+  id: 'rss_100k_vs_10k_baseline',
+  section: '3 Memory',
+  label: `peak RSS, 100k / 10k baseline, medians of ${MEMORY_RUNS} (${rss100kMb.toFixed(0)} MB vs ${rss10kMb.toFixed(0)} MB; fetch-only floor: ${(floorMem100k.maxRssKb / floorMem10k.maxRssKb).toFixed(2)}×): V8 sizes its old space to the run`,
+  value: round(rssRatio, 3),
+  unit: '×',
+});
 // The same two sizes with V8's old space capped: if the working set grew with the
 // population, the 100k run would need more heap (or die); equal peaks mean the extra RSS
 // above is V8 sizing its heap to the allocation rate, not data kept alive.
@@ -302,17 +341,13 @@ const capped100k = await runChild(
   env,
   capped,
 );
-add(
-  {
-    id: 'rss_100k_vs_10k_full_scan_capped_heap',
-    section: '3 Memory',
-    label: `peak RSS, 100k / 10k 0%-churn poll of everyone, heap capped at 64 MB (${(capped100k.maxRssKb / 1024).toFixed(0)} MB vs ${(capped10k.maxRssKb / 1024).toFixed(0)} MB)`,
-    value: round(capped100k.maxRssKb / capped10k.maxRssKb, 3),
-    unit: '×',
-    target: '<= 1.25',
-  },
-  capped100k.maxRssKb / capped10k.maxRssKb <= 1.25,
-);
+add({
+  id: 'rss_100k_vs_10k_full_scan_capped_heap',
+  section: '3 Memory',
+  label: `peak RSS, 100k / 10k 0%-churn poll of everyone, heap capped at 64 MB (${(capped100k.maxRssKb / 1024).toFixed(0)} MB vs ${(capped10k.maxRssKb / 1024).toFixed(0)} MB)`,
+  value: round(capped100k.maxRssKb / capped10k.maxRssKb, 3),
+  unit: '×',
+});
 add(
   {
     id: 'rss_100k_baseline_mb',
@@ -347,9 +382,12 @@ add(
     label: `user+sys, 0%-churn poll of 10k / fetch+parse floor, medians of ${CPU_RUNS} (${cpu10k.toFixed(0)} ms vs ${cpuFloor10k.toFixed(0)} ms)`,
     value: round(cpu10k / cpuFloor10k, 2),
     unit: '×',
-    target: '<= 3',
+    target: '<= 5',
   },
-  cpu10k / cpuFloor10k <= 3,
+  // A guard, not a goal (issue #16): most of it is the AWS SDK's per-request cost of the
+  // hash reads, the next figure. Getting lower needs a design change (a warm poller that
+  // can prove its cached hashes current), not a faster loop.
+  cpu10k / cpuFloor10k <= 5,
 );
 // Where the CPU goes: the floor plus the store's reads of the 10k stored hashes (100
 // BatchGetItems through the AWS SDK), which any poll that diffs against DynamoDB must make;
@@ -370,17 +408,13 @@ add({
   unit: '×',
 });
 const cpu100kRatio = cpuMs(poll100k.result) / cpuMs(floor100k);
-add(
-  {
-    id: 'cpu_100k_vs_floor',
-    section: '2 CPU',
-    label: `user+sys, 0%-churn poll of 100k / floor (${cpuMs(poll100k.result).toFixed(0)} ms vs ${cpuMs(floor100k).toFixed(0)} ms)`,
-    value: round(cpu100kRatio, 2),
-    unit: '×',
-    target: '<= 3',
-  },
-  cpu100kRatio <= 3,
-);
+add({
+  id: 'cpu_100k_vs_floor',
+  section: '2 CPU',
+  label: `user+sys, 0%-churn poll of 100k / floor, one run each (${cpuMs(poll100k.result).toFixed(0)} ms vs ${cpuMs(floor100k).toFixed(0)} ms)`,
+  value: round(cpu100kRatio, 2),
+  unit: '×',
+});
 add({
   id: 'cpu_100k_baseline_per_customer',
   section: '2 CPU',
@@ -415,6 +449,159 @@ add(
   cold.poller.initMs <= cold.reference.initMs,
 );
 progress('cold start done');
+
+// 8. Change-to-publish latency, 9. load on Gleantap ------------------------------------------
+// One simulated day per schedule and population on a virtual clock (latency-sim.ts): the real
+// poll cycle, each invocation with the handler's deadline for the construct's default timeout,
+// pages of LATENCY_PAGE_MS, and the poller's own step times as measured above against dynalite.
+const emptyPolls: number[] = [];
+for (let i = 0; i < 3; i++)
+  emptyPolls.push(
+    (await runChild(childFile, { kind: 'poll', appId: WARMUP_APP, prefetch: true, warm: true }, env)).wallMs,
+  );
+const fixedMs = median(emptyPolls);
+const medianPoll = [...poll10kWall].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(poll10kWall.length / 2)];
+const fivePoll = amplification['5%'];
+const zeroPoll = amplification['0%'];
+if (medianPoll === undefined || fivePoll === undefined || zeroPoll === undefined)
+  throw new Error('bench: the 10k polls did not run');
+const modelCosts = {
+  // A full 0%-churn page beyond its fetch: what is left of a warm 10k poll after the fixed part.
+  perPageMs: Math.max(0, (medianPoll.wallMs - fixedMs) / Math.max(1, Math.ceil(medianPoll.fetched / 1000))),
+  perChangedMs: Math.max(0, (fivePoll.poll.result.wallMs - zeroPoll.poll.result.wallMs) / fivePoll.changed),
+  // The empty poll is two state store calls (take the lease, end the scan) and one empty page.
+  perStoreCallMs: fixedMs / 2,
+};
+const LATENCY_PAGE_MS = 300;
+const LATENCY_CHURN = 0.05;
+const latencyFile = await buildChild(LATENCY_ENTRY);
+const schedules = { oneMinute: deployedSchedule(Duration.minutes(1)), byDefault: deployedSchedule() };
+/** Every third hour: 100k customers polled every minute would otherwise cost a minute of CPU. */
+const SAMPLED_HOURS = [...Array(24).keys()].filter((h) => h % 3 === 0);
+const days = [
+  { key: '1min_10k', schedule: schedules.oneMinute, customers: 10_000 },
+  { key: '1min_100k', schedule: schedules.oneMinute, customers: 100_000, hours: SAMPLED_HOURS },
+  { key: '5min_10k', schedule: schedules.byDefault, customers: 10_000 },
+  { key: '5min_100k', schedule: schedules.byDefault, customers: 100_000 },
+] as const;
+const childEnv = { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+const runDay = (day: (typeof days)[number]) =>
+  runLatencyDay(
+    latencyFile,
+    {
+      kind: 'latency-day',
+      customers: day.customers,
+      dailyChurn: LATENCY_CHURN,
+      intervalMs: day.schedule.intervalMs,
+      timeoutMs: day.schedule.timeoutMs,
+      pageLatencyMs: LATENCY_PAGE_MS,
+      costs: modelCosts,
+      seed: 21,
+      order: 'insertion',
+      ...('hours' in day ? { hours: day.hours } : {}),
+    },
+    childEnv,
+  );
+// The figures are virtual time, so CPU contention cannot move them: two days at a time.
+const dayResults: Record<string, LatencyDayOutput> = {};
+for (let i = 0; i < days.length; i += 2) {
+  const pair = days.slice(i, i + 2);
+  const outputs = await Promise.all(pair.map(runDay));
+  pair.forEach((day, j) => {
+    const output = outputs[j];
+    if (output) dayResults[day.key] = output;
+  });
+}
+const seconds = (ms: number) => ms / 1000;
+for (const day of days) {
+  const out = dayResults[day.key];
+  if (out === undefined) throw new Error(`bench: no result for ${day.key}`);
+  const r = out.result;
+  const p50 = seconds(quantile(r.latenciesMs, 0.5));
+  const p99 = seconds(quantile(r.latenciesMs, 0.99));
+  const population = `${day.customers / 1000}k`;
+  const scheduleText = `${day.schedule.expression}, timeout ${seconds(day.schedule.timeoutMs)} s`;
+  const sampled = r.hoursSimulated < 24 ? `, ${r.hoursSimulated} sampled hours` : '';
+  const target = day.key === '1min_100k' ? 75 : undefined;
+  add(
+    {
+      id: `latency_p99_${day.key}`,
+      section: '8 Latency',
+      label: `change-to-publish p99, ${population} customers, ${scheduleText}, ${r.changes} changes${sampled} (p50 ${p50.toFixed(1)} s, max ${seconds(quantile(r.latenciesMs, 1)).toFixed(1)} s)`,
+      value: round(p99, 1),
+      unit: 's',
+      ...(target === undefined ? {} : { target: `<= ${target}` }),
+    },
+    target === undefined ? undefined : p99 <= target,
+  );
+  add({
+    id: `latency_p50_${day.key}`,
+    section: '8 Latency',
+    label: `change-to-publish p50, ${population} customers, ${day.schedule.expression}`,
+    value: round(p50, 1),
+    unit: 's',
+  });
+  add(
+    {
+      id: `latency_unpublished_${day.key}`,
+      section: '8 Latency',
+      label: `changes not published within two hours, ${population}, ${day.schedule.expression} (${JSON.stringify(r.outcomes)} invocations, ${r.overlapped} overlapped)`,
+      value: r.unpublished,
+      unit: 'changes',
+      target: '= 0',
+    },
+    r.unpublished === 0,
+  );
+  add({
+    id: `gleantap_requests_per_day_${day.key}`,
+    section: '9 Load on Gleantap',
+    label: `getCustomers requests per day, ${population} customers, ${day.schedule.expression}${sampled ? ` (${r.hoursSimulated} sampled hours × ${24 / r.hoursSimulated})` : ''}; floor ${Math.round(r.floorRequestsPerDay)}`,
+    value: Math.round(r.requestsPerDay),
+    unit: 'requests',
+  });
+  add({
+    id: `gleantap_requests_vs_floor_${day.key}`,
+    section: '9 Load on Gleantap',
+    label: `getCustomers requests / floor (one page per 1,000 windowed customers plus the empty last page, per poll), ${population}, ${day.schedule.expression}`,
+    value: round(r.requestsPerDay / r.floorRequestsPerDay, 3),
+    unit: '×',
+  });
+}
+const chartPath =
+  process.env.BENCH_SVG ?? fileURLToPath(new URL('./latency-distribution.svg', import.meta.url));
+const curve = (key: string, label: string, color: string) => ({
+  label,
+  latenciesMs: dayResults[key]?.result.latenciesMs ?? [],
+  color,
+});
+await writeFile(
+  chartPath,
+  latencyChartSvg(
+    [
+      {
+        title: `Every minute (${seconds(schedules.oneMinute.timeoutMs)} s timeout)`,
+        maxSeconds: 90,
+        tickSeconds: 15,
+        targetSeconds: 75,
+        series: [
+          curve('1min_10k', '10k customers', '#1f77b4'),
+          curve('1min_100k', '100k customers', '#e67e22'),
+        ],
+      },
+      {
+        title: `Every 5 minutes, default (${seconds(schedules.byDefault.timeoutMs)} s timeout)`,
+        maxSeconds: 330,
+        tickSeconds: 60,
+        series: [
+          curve('5min_10k', '10k customers', '#1f77b4'),
+          curve('5min_100k', '100k customers', '#e67e22'),
+        ],
+      },
+    ],
+    `Change-to-publish latency, ${LATENCY_CHURN * 100}% of customers changing per day, ${LATENCY_PAGE_MS} ms per getCustomers page; npm run bench`,
+  ),
+);
+progress(`latency days done; picture in ${chartPath}`);
 
 // 6. Cost ------------------------------------------------------------------------------------
 const zero = amplification['0%'];
@@ -533,6 +720,7 @@ const report = {
     baseline10kCold: cpuMs(memBaseline10k.result),
     baseline100kCold: cpuMs(memBaseline100k.result),
   },
+  liveHeapMb: { baseline10k: liveMb(memRuns.tenK), baseline100k: liveMb(memRuns.hundredK) },
   rssMb: {
     baseline10k: rssMb(memRuns.tenK),
     baseline100k: rssMb(memRuns.hundredK),
@@ -559,6 +747,31 @@ const report = {
       initCpuMs: cold.reference.initCpuMs,
       topPackages: cold.reference.byPackage.slice(0, 10),
     },
+  },
+  latency: {
+    model: {
+      pageLatencyMs: LATENCY_PAGE_MS,
+      dailyChurn: LATENCY_CHURN,
+      costs: modelCosts,
+      emptyPollWallMs: emptyPolls,
+    },
+    schedules,
+    days: Object.fromEntries(
+      Object.entries(dayResults).map(([key, out]) => {
+        const { latenciesMs, ...rest } = out.result;
+        return [
+          key,
+          {
+            ...rest,
+            simulationCpuMs: Math.round(out.cpuMs),
+            quantilesS: Object.fromEntries(
+              [0.5, 0.9, 0.99, 1].map((q) => [`p${q * 100}`, round(quantile(latenciesMs, q) / 1000, 1)]),
+            ),
+          },
+        ];
+      }),
+    ),
+    chart: chartPath,
   },
   cost: { prices: PRICES, rates, rows: cost },
   seeded: { tenK: ids10k.length, hundredK: ids100k.length },
