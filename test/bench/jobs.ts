@@ -42,7 +42,7 @@ export interface LatencyDayJob {
   };
   readonly seed: number;
   readonly hours?: readonly number[];
-  readonly order: 'insertion';
+  readonly order: 'insertion' | 'updated-asc' | 'updated-desc';
 }
 
 /** An app the simulator serves empty: warm-up jobs run against it. */

@@ -29,8 +29,8 @@ function parseJob(text: string | undefined): LatencyDayJob {
   };
   const hours: unknown = Reflect.get(value, 'hours');
   const order: unknown = Reflect.get(value, 'order');
-  if (order !== 'insertion')
-    throw new Error('latency-child: this simulator serves rows in insertion order only');
+  if (order !== 'insertion' && order !== 'updated-asc' && order !== 'updated-desc')
+    throw new Error('latency-child: order must be insertion, updated-asc or updated-desc');
   return {
     kind: 'latency-day',
     customers: number('customers'),

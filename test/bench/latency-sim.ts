@@ -20,7 +20,11 @@
 import { parseCustomer } from '../../lib/core/customer.ts';
 import type { Customer, JsonValue, OutboundMessage, Rejection } from '../../lib/core/types.ts';
 import { createGleantapClient } from '../../lib/gleantap/client.ts';
-import { type SimulatedApp, startGleantapSimulator } from '../../lib/local/gleantap-simulator.ts';
+import {
+  type SimulatedApp,
+  type SourceQuirks,
+  startGleantapSimulator,
+} from '../../lib/local/gleantap-simulator.ts';
 import { MemoryStateStore } from '../../lib/local/memory-state-store.ts';
 import { seededRandom } from '../../lib/local/seeded-random.ts';
 import { type PollDependencies, type PollOptions, pollApp } from '../../lib/poll.ts';
@@ -59,8 +63,8 @@ export interface DaySimulation {
    * that would otherwise cost a minute of CPU (100k customers polled every minute).
    */
   readonly hours?: readonly number[];
-  /** The order Gleantap serves rows in (undocumented); this simulator serves insertion order. */
-  readonly order: 'insertion';
+  /** The order Gleantap serves rows in (undocumented; a simulator knob). */
+  readonly order: NonNullable<SourceQuirks['order']>;
 }
 
 export interface DayResult {
@@ -120,7 +124,7 @@ function planDay(ids: readonly string[], dayStartMs: number, churn: number, rand
 /**
  * getCustomers over the simulator's population on the virtual clock. Mirrors the real
  * client's paging (lib/gleantap/client.ts `pages()`): the next page is requested as soon as
- * a full page arrives (prefetch), and paging stops after a short page.
+ * a page with rows arrives (prefetch), and paging stops after the first empty page.
  */
 class VirtualGleantap implements CustomerSource {
   requests = 0;
@@ -179,8 +183,8 @@ class VirtualGleantap implements CustomerSource {
       this.requestedOffsets.push(offset);
       const parsed = this.#parse(rows.map((row) => row.record ?? row.raw ?? null));
       this.servedAtMs = this.clock.nowMs;
-      // A short page ends a scan, as in the client.
-      const more = parsed.received >= request.pageSize;
+      // Only an empty page ends a scan (a short one is not the end), as in the client.
+      const more = parsed.received > 0;
       // The prefetch leaves with the page's arrival, while the poll handles this one.
       arrivesAt = this.clock.nowMs + this.latencyMs;
       yield { offset, received: parsed.received, customers: parsed.customers, rejections: parsed.rejections };
@@ -222,6 +226,7 @@ export async function simulateDay(sim: DaySimulation): Promise<DayResult> {
   const simulator = await startGleantapSimulator({ now: () => stampMs });
   try {
     const app = simulator.app('latency');
+    app.setQuirks({ order: sim.order });
     const ids = app.seed(sim.customers, { varied: false, seed: sim.seed });
     const plan = [
       ...planDay(ids, dayStart - DAY_MS, sim.dailyChurn, random),
@@ -390,12 +395,13 @@ export async function simulateDay(sim: DaySimulation): Promise<DayResult> {
  */
 export async function checkPagingModel(
   poll: DaySimulation['poll'],
-  _order: DaySimulation['order'],
+  order: DaySimulation['order'],
 ): Promise<void> {
   let nowMs = Date.UTC(2026, 2, 10, 12);
   const simulator = await startGleantapSimulator({ now: () => nowMs });
   try {
     const app = simulator.app('paging-check');
+    app.setQuirks({ order });
     const ids = app.seed(2_500, { varied: false, seed: 5 });
     const clock = new VirtualClock(nowMs);
     const model = new VirtualGleantap(app, clock, 0, () => undefined);

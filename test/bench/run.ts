@@ -474,6 +474,8 @@ const modelCosts = {
 };
 const LATENCY_PAGE_MS = 300;
 const LATENCY_CHURN = 0.05;
+/** Rows by updated time, oldest first: a changed customer moves to the end, so a poll reads it last. */
+const LATENCY_ROW_ORDER = 'updated-asc';
 const latencyFile = await buildChild(LATENCY_ENTRY);
 const schedules = { oneMinute: deployedSchedule(Duration.minutes(1)), byDefault: deployedSchedule() };
 /** Every third hour: 100k customers polled every minute would otherwise cost a minute of CPU. */
@@ -497,7 +499,7 @@ const runDay = (day: (typeof days)[number]) =>
       pageLatencyMs: LATENCY_PAGE_MS,
       costs: modelCosts,
       seed: 21,
-      order: 'insertion',
+      order: LATENCY_ROW_ORDER,
       ...('hours' in day ? { hours: day.hours } : {}),
     },
     childEnv,
