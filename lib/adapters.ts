@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
+import { explainDynamoErrors, explainSnsErrors } from './aws/service-errors.ts';
 import {
   type Environment,
   type GleantapCredentialsSource,
@@ -91,6 +92,17 @@ export function createAwsClients(config: NotifierConfig, options: AwsClientOptio
     ...common,
     ...(topicRegion ? { region: topicRegion } : {}),
     ...(config.snsEndpoint ? { endpoint: config.snsEndpoint } : {}),
+  });
+  // Errors that name the table or topic, the cause and the fix (added before any request).
+  explainDynamoErrors(dynamodb, {
+    endpoint: config.dynamodbEndpoint,
+    endpointVariable: 'AWS_ENDPOINT_URL_DYNAMODB',
+    resource: config.tableName,
+  });
+  explainSnsErrors(sns, {
+    endpoint: config.snsEndpoint,
+    endpointVariable: 'AWS_ENDPOINT_URL_SNS',
+    resource: config.topicArn,
   });
   return {
     dynamodb,

@@ -29,6 +29,11 @@ export const MetricName = {
   PublishFailed: 'PublishFailed',
   /** Snapshot commits refused by their version condition (re-detected next poll). */
   CommitConflicts: 'CommitConflicts',
+  /**
+   * 1 per complete baseline that found no customers at all: Gleantap answers an unknown app
+   * id with an empty list, so a mistyped id would otherwise poll "successfully" forever.
+   */
+  EmptyBaseline: 'EmptyBaseline',
   /** Milliseconds. */
   PollDuration: 'PollDuration',
   /** Seconds between this poll's start and the watermark it started from. */

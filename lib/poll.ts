@@ -62,6 +62,12 @@ export interface PollOptions {
   /** No page is started at or after this instant; the scan resumes from its checkpoint next time. */
   readonly deadline?: Date;
   /**
+   * Stops the poll like the deadline does, at the next page boundary (Ctrl-C in the CLI): a
+   * fetch in flight is abandoned, the page in hand is finished, and the poll ends
+   * `incomplete` with its checkpoint saved and its lease released.
+   */
+  readonly signal?: AbortSignal;
+  /**
    * How long the lease lasts without renewal; renewed with every checkpoint. With a
    * deadline the lease ends LEASE_GRACE_MS after it instead, so a process killed at its
    * deadline (a Lambda timeout) blocks the next poll for no longer than that.
@@ -85,6 +91,18 @@ export interface PollOptions {
 }
 
 export type PollOutcome = 'complete' | 'incomplete' | 'failed' | 'lease_held';
+
+/**
+ * True for a complete baseline that found no customers: what an unknown (or mistyped) app id
+ * looks like, since Gleantap answers one with an empty list rather than an error.
+ */
+export function isEmptyBaseline(
+  summary: Pick<PollSummary, 'mode' | 'outcome' | 'fetched' | 'invalid'>,
+): boolean {
+  return (
+    summary.mode === 'baseline' && summary.outcome === 'complete' && summary.fetched + summary.invalid === 0
+  );
+}
 
 /** What one invocation did. The `--json` line of the CLI is a projection of it. */
 export interface PollSummary extends PollCounts {
@@ -355,9 +373,15 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
       outcome = 'complete';
     }
   } catch (caught) {
-    outcome = 'failed';
-    error = describe(caught);
-    log.error('Poll failed; state was kept at the last handled page.', { appId: options.appId, error });
+    if (options.signal?.aborted) {
+      // The abandoned fetch threw; every handled page is in the checkpoint, as at a deadline.
+      outcome = 'incomplete';
+      log.info('Poll interrupted; it resumes from its checkpoint next time.', { appId: options.appId });
+    } else {
+      outcome = 'failed';
+      error = describe(caught);
+      log.error('Poll failed; state was kept at the last handled page.', { appId: options.appId, error });
+    }
   }
 
   const finishedAt = clock();
@@ -391,7 +415,9 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
       };
     }
   }
-  log.info('Poll finished.', { ...summary });
+  // The reason of a failure was logged where it happened; the summary carries it to the caller.
+  const { error: _reason, ...finished } = summary;
+  log.info('Poll finished.', { ...finished });
   return summary;
 }
 
@@ -556,7 +582,7 @@ class ScanRun {
    */
   async pages(): Promise<boolean> {
     const { source, clock } = this.deps;
-    const { appId, deadline } = this.options;
+    const { appId, deadline, signal } = this.options;
     const resumed = this.checkpoint;
     const rewind = Math.min(resumed.offset, resumed.tailRows ?? 0);
     const controller = new AbortController();
@@ -567,6 +593,10 @@ class ScanRun {
             () => controller.abort(new DeadlineReached()),
             Math.max(0, deadline.getTime() - clock().getTime()),
           );
+    // An interrupt (Ctrl-C) stops the scan as its deadline does: the fetch in flight is
+    // abandoned and the checkpoint of the pages handled is saved.
+    const interrupt = () => controller.abort(new DeadlineReached());
+    signal?.addEventListener('abort', interrupt, { once: true });
     const pages = source.pages({
       appId,
       startOffset: resumed.offset - rewind,
@@ -580,7 +610,7 @@ class ScanRun {
     let stalled = 0;
     try {
       for await (const page of pages) {
-        if (deadline && clock() >= deadline) {
+        if (signal?.aborted || (deadline && clock() >= deadline)) {
           await this.#save(true);
           return false;
         }
@@ -623,6 +653,7 @@ class ScanRun {
       return false;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', interrupt);
       // Leaving the loop early (deadline, error) cancels a prefetch in flight.
       controller.abort();
     }

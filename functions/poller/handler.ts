@@ -21,7 +21,7 @@ import { type Environment, loadConfig, type NotifierConfig } from '../../lib/con
 import { pollDeadline } from '../../lib/core/deadline.ts';
 import { createGleantapClient } from '../../lib/gleantap/client.ts';
 import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
-import { type PollSummary, pollApp } from '../../lib/poll.ts';
+import { isEmptyBaseline, type PollSummary, pollApp } from '../../lib/poll.ts';
 import { toLog } from '../../lib/powertools-log.ts';
 import type { ReconcileSummary } from '../../lib/reconcile.ts';
 import { runReconcileTask } from './reconcile-task.ts';
@@ -64,6 +64,7 @@ function recordMetrics(metrics: Metrics, summary: PollSummary): void {
   count(MetricName.Published, summary.published);
   count(MetricName.PublishFailed, summary.unpublished);
   count(MetricName.CommitConflicts, summary.conflicts);
+  count(MetricName.EmptyBaseline, isEmptyBaseline(summary) ? 1 : 0);
   metrics.addMetric(MetricName.PollDuration, MetricUnit.Milliseconds, summary.durationMs);
   if (summary.lagSeconds !== null) metrics.addMetric(MetricName.Lag, MetricUnit.Seconds, summary.lagSeconds);
 }

@@ -8,6 +8,7 @@ import type {
   PublishResult,
   TopicMessage,
 } from '../ports.ts';
+import { isPermanentSnsError } from './service-errors.ts';
 
 export { entrySize, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES } from '../core/sns-limits.ts';
 
@@ -60,9 +61,14 @@ function toEntry(message: TopicMessage, index: number): PublishBatchRequestEntry
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Publishes to one topic (the events topic, or the alerts topic) with PublishBatch. Failed entries and failed calls are
- * re-sent a bounded number of times with backoff; whatever still fails is reported, never
- * thrown, so the poll can leave those customers uncommitted for the next poll to re-detect.
+ * Publishes to one topic (the events topic, or the alerts topic) with PublishBatch. Failed
+ * entries and failed calls are re-sent a bounded number of times with backoff; whatever still
+ * fails is reported, so the poll can leave those customers uncommitted for the next poll to
+ * re-detect.
+ *
+ * A call that fails for a reason no retry can fix (the topic does not exist, no permission,
+ * the KMS key refuses) is thrown at once, naming the topic: every later message would fail
+ * the same way, and the page's intent record already covers what was not published.
  */
 export class SnsPublisher implements EventPublisher, AlertPublisher {
   readonly #client: SNSClient;
@@ -142,6 +148,7 @@ export class SnsPublisher implements EventPublisher, AlertPublisher {
           }
         });
       } catch (error) {
+        if (isPermanentSnsError(error)) throw error;
         const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'PublishBatch failed';
         for (const message of pending) {
           next.push(message);

@@ -1,7 +1,7 @@
 /**
  * The operator CLI, exactly as DESIGN.md "Operator CLI" specifies (a contract: scripts and
  * acceptance tests drive it). Results go to stdout, logs to stderr. Exit status: 0 done,
- * 1 a poll failed or left a change unpublished, 2 bad usage or configuration.
+ * 1 a poll failed or left a change unpublished, 2 bad usage or configuration, 130 interrupted.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -9,9 +9,12 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type ConfigNeeds, type Environment, loadConfig, type NotifierConfig } from '../config.ts';
 import { EVENT_TYPES } from '../core/settings.ts';
 import type { OutboundMessage } from '../core/types.ts';
-import type { PollSummary } from '../poll.ts';
+import { isEmptyBaseline, type PollSummary } from '../poll.ts';
 import type { EventPublisher, Log, PollState, StateStore } from '../ports.ts';
+import { cliVersion, commandHelp, HELP } from './help.ts';
+import { EXIT_INTERRUPTED } from './interrupts.ts';
 import { createStreamLog, isLogLevel, type LogLevel } from './stderr-log.ts';
+import { unlockApp, unlockText } from './unlock.ts';
 
 const runtime = () => import('./runtime.ts');
 
@@ -21,46 +24,21 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** True when stderr is a terminal: long scans then show a progress line. */
   readonly stderrIsTty?: boolean;
-  /** Stops long-running commands (`local`) on Ctrl-C. */
+  /** Aborted by Ctrl-C or SIGTERM: commands stop at their next safe point. */
   readonly signal?: AbortSignal;
+  /**
+   * Registers what must be undone if the process is forced to exit before its safe point
+   * (a second Ctrl-C, or the grace period passing): releasing a lease. Returns the unregister.
+   */
+  readonly onForcedExit?: (cleanup: () => Promise<void>) => () => void;
 }
 
 /** Exit statuses of the CLI contract. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: EXIT_INTERRUPTED } as const;
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
-
-const HELP = `Usage: gleantap-notifier <command> [options]
-
-Commands:
-  create-table                 Create the state table (idempotent).
-  poll [--app-id ID]... [--json] [--dry-run] [--emit-baseline] [--max-seconds N]
-                               One poll per app (default: all of GLEANTAP_APP_IDS).
-  status [--app-id ID]... [--json]
-                               Watermark, last poll, checkpoint, lease and counts per app.
-  replay --app-id ID --since T [--until T] [--type T] [--customer ID] [--dry-run] [--json]
-         [--to-queue URL]      Re-publish archived events (same ids) for a window; with
-                               --to-queue, send them to that one SQS queue, not the topic.
-  redrive --from URL --to URL [--max N] [--dry-run] [--json]
-                               Move messages from a subscriber's dead-letter queue back.
-  resync --app-id ID [--json] [--dry-run]
-                               A full scan that publishes whatever differs from the snapshots.
-  apps add|remove|list         Manage the registered apps the deployed dispatcher polls
-                               (see apps --help); takes effect at the next tick.
-  reconcile --app-id ID [--json] [--dry-run] [--max-delete-share S] [--max-seconds N]
-                               A full scan that announces customers Gleantap no longer returns
-                               as deleted (safety rules: reconcile --help).
-  local [--cycles N] [--interval SECONDS] [--customers N]
-                               The embedded demo behind npm start.
-
-Environment: GLEANTAP_BASE_URL, GLEANTAP_APP_IDS, GLEANTAP_API_KEY, GLEANTAP_SECRET_KEY
-(or GLEANTAP_CREDENTIALS_SECRET_ARN), NOTIFIER_TABLE_NAME, EVENTS_TOPIC_ARN, ALERTS_TOPIC_ARN, AWS_REGION,
-AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, NOTIFIER_LOOKBACK_DAYS, NOTIFIER_PAGE_SIZE,
-NOTIFIER_EMIT_BASELINE, NOTIFIER_WATCHED_FIELDS, NOTIFIER_LOG_LEVEL.
-Exit status: 0 done, 1 a poll failed or left a change unpublished, 2 bad usage or configuration.
-`;
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -116,15 +94,26 @@ function logLevel(env: Environment, fallback: LogLevel): LogLevel {
 /** Runs the CLI with argv (without node and script) and returns the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V' || command === 'version') {
+    io.stdout(`${cliVersion()}\n`);
+    return EXIT.ok;
+  }
+  const help = command === undefined ? undefined : commandHelp(command);
+  if (help !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    io.stdout(help);
+    return EXIT.ok;
+  }
   try {
-    const log = createStreamLog(io.stderr, logLevel(io.env, command === 'local' ? 'warn' : 'info'));
+    const level = logLevel(io.env, command === 'local' ? 'warn' : 'info');
+    const log = createStreamLog(io.stderr, level);
+    const errorsLogged = level !== 'silent';
     switch (command) {
       case 'create-table':
         return await createTableCommand(rest, io);
       case 'poll':
-        return await pollCommand(rest, io, log, false);
+        return await pollCommand(rest, io, log, false, errorsLogged);
       case 'resync':
-        return await pollCommand(rest, io, log, true);
+        return await pollCommand(rest, io, log, true, errorsLogged);
       case 'status':
         return await statusCommand(rest, io);
       case 'replay':
@@ -143,6 +132,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const { reconcileCommand } = await import('./reconcile-command.ts');
         return await reconcileCommand(rest, io, log, (message) => new UsageError(message));
       }
+      case 'unlock':
+        return await unlockCommand(rest, io);
       case 'local': {
         const { runLocalDemo } = await import('../local/local-demo.ts');
         const values = parse(rest, {
@@ -166,7 +157,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return command === undefined ? EXIT.usage : EXIT.ok;
       default:
         throw new UsageError(
-          `Unknown command ${JSON.stringify(command)}. Commands: create-table, poll, status, replay, resync, apps, reconcile, local.`,
+          `Unknown command ${JSON.stringify(command)}. Commands: create-table, poll, status, replay, resync, unlock, apps, reconcile, redrive, local (see --help).`,
         );
     }
   } catch (error) {
@@ -235,7 +226,13 @@ function summaryText(summary: PollSummary): string {
   );
 }
 
-async function pollCommand(args: string[], io: CliIo, log: Log, resync: boolean): Promise<number> {
+async function pollCommand(
+  args: string[],
+  io: CliIo,
+  log: Log,
+  resync: boolean,
+  errorsLogged: boolean,
+): Promise<number> {
   const values = parse(args, {
     'app-id': { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
@@ -295,12 +292,18 @@ async function pollCommand(args: string[], io: CliIo, log: Log, resync: boolean)
   let exit: number = EXIT.ok;
   try {
     for (const appId of appIds) {
+      if (io.signal?.aborted) break;
       const progress = io.stderrIsTty ? progressLine(io, appId) : undefined;
+      const owner = `cli:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+      // Forced out before the safe point: give the lease back so the next poll need not wait.
+      const unregister = dryRun
+        ? undefined
+        : io.onForcedExit?.(() => store.releaseLease(appId, owner).catch(() => undefined));
       const summary = await pollApp(
         { source, store, publisher, ...(alerts ? { alerts } : {}), log, clock: () => new Date() },
         {
           appId,
-          owner: `cli:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+          owner,
           lookbackDays: config.lookbackDays,
           pageSize: config.pageSize,
           watchedFields: config.watchedFields,
@@ -308,17 +311,34 @@ async function pollCommand(args: string[], io: CliIo, log: Log, resync: boolean)
           resync,
           dryRun,
           ...(maxSeconds ? { deadline: new Date(Date.now() + maxSeconds * 1000) } : {}),
+          ...(io.signal ? { signal: io.signal } : {}),
           ...(dryRun ? { onMessages: (messages) => printDryRun(messages, io, json) } : {}),
           ...(progress ? { onProgress: progress.update } : {}),
         },
       );
+      unregister?.();
       progress?.done();
       io.stdout(json ? `${summaryLine(summary)}\n` : summaryText(summary));
-      if (summary.outcome === 'lease_held')
-        io.stderr(`app ${appId}: another poll holds the lease; nothing done.\n`);
-      if (summary.outcome === 'failed') {
+      if (summary.outcome === 'lease_held') io.stderr(await leaseHeldText(store, appId));
+      if (isEmptyBaseline(summary))
         io.stderr(
-          `app ${appId}: the poll failed and the watermark did not advance: ${summary.error ?? 'unknown error'}\n`,
+          `app ${appId}: the baseline found no customers. Gleantap answers an unknown app id with an empty list: check the app id (and that the keys belong to its account).\n`,
+        );
+      if (io.signal?.aborted && summary.outcome !== 'failed') {
+        io.stderr(
+          `app ${appId}: interrupted; ${dryRun ? 'nothing was written' : 'the checkpoint is saved and the lease released, the next poll resumes there'}.\n`,
+        );
+        exit = EXIT.interrupted;
+        break;
+      }
+      if (summary.outcome === 'failed') {
+        // The poll logged its reason as an error; say it here only when errors are not shown.
+        io.stderr(
+          `app ${appId}: the poll failed and the watermark did not advance${
+            errorsLogged
+              ? ' (the reason is logged above)'
+              : `: ${(summary.error ?? 'unknown error').replace(/\.$/, '')}`
+          }.\n`,
         );
         exit = EXIT.failed;
       }
@@ -328,6 +348,33 @@ async function pollCommand(args: string[], io: CliIo, log: Log, resync: boolean)
     aws?.destroy();
   }
   return exit;
+}
+
+/** Says who holds the lease until when, and how to free it if that poll is gone. */
+async function leaseHeldText(store: StateStore, appId: string): Promise<string> {
+  const lease = (await store.getPollState(appId).catch(() => null))?.lease ?? null;
+  const holder = lease ? ` (${lease.owner}, until ${lease.expiresAt})` : '';
+  return `app ${appId}: another poll holds the lease${holder}; nothing done. If that poll is gone, run unlock --app-id ${appId}.\n`;
+}
+
+async function unlockCommand(args: string[], io: CliIo): Promise<number> {
+  const values = parse(args, {
+    'app-id': { type: 'string' },
+    force: { type: 'boolean', default: false },
+  });
+  const appId = values['app-id'];
+  if (!appId?.trim()) throw new UsageError('unlock needs --app-id ID.');
+  const config = requireConfig(io.env, { table: true, aws: true });
+  const { createAwsClients, DynamoStateStore } = await runtime();
+  const aws = createAwsClients(config, { env: io.env });
+  try {
+    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
+    const outcome = await unlockApp(store, { appId, force: values.force ?? false, now: new Date() });
+    (outcome.kind === 'refused' ? io.stderr : io.stdout)(unlockText(appId, outcome));
+    return outcome.kind === 'refused' ? EXIT.failed : EXIT.ok;
+  } finally {
+    aws.destroy();
+  }
 }
 
 const refusingPublisher: EventPublisher = {
@@ -379,7 +426,12 @@ async function statusCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+function leaseExpired(lease: { readonly expiresAt: string }): boolean {
+  return Date.parse(lease.expiresAt) <= Date.now();
+}
+
 function statusJson(appId: string, state: PollState | null) {
+  const lease = state?.lease ?? null;
   return {
     app_id: appId,
     watermark: state?.watermark ?? null,
@@ -387,7 +439,7 @@ function statusJson(appId: string, state: PollState | null) {
     last_poll: state?.lastPoll ?? null,
     checkpoint: state?.checkpoint ?? null,
     resync_checkpoint: state?.resyncCheckpoint ?? null,
-    lease: state?.lease ?? null,
+    lease: lease ? { ...lease, expired: leaseExpired(lease) } : null,
     counts: state?.lastPoll?.counts ?? null,
   };
 }
@@ -408,7 +460,11 @@ function statusText(appId: string, state: PollState | null): string {
     }`,
     `  checkpoint  ${state.checkpoint ? `${state.checkpoint.mode} scan at offset ${state.checkpoint.offset}${state.checkpoint.updatedSince ? ` of updated_since ${state.checkpoint.updatedSince}` : ''}, started ${state.checkpoint.startedAt}` : 'none'}`,
     `  resync      ${state.resyncCheckpoint ? `unfinished, at offset ${state.resyncCheckpoint.offset}, started ${state.resyncCheckpoint.startedAt}` : 'none'}`,
-    `  lease       ${state.lease ? `held by ${state.lease.owner} until ${state.lease.expiresAt}` : 'free'}`,
+    `  lease       ${
+      state.lease
+        ? `held by ${state.lease.owner} until ${state.lease.expiresAt}${leaseExpired(state.lease) ? ` (expired: the next poll takes it; unlock --app-id ${appId} frees it now)` : ''}`
+        : 'free'
+    }`,
   ];
   return `${lines.join('\n')}\n`;
 }

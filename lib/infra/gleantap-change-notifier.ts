@@ -716,6 +716,13 @@ export class GleantapChangeNotifier extends Construct {
       description: 'Events could not be published to SNS (the poller log names the apps)',
       metric: this.metric(MetricName.PublishFailed),
     });
+    // Gleantap answers an unknown (mistyped) app id with an empty list: its first poll finding
+    // no customers is the only sign of one.
+    this.addAlarm(this, 'EmptyBaselineAlarm', {
+      description:
+        'A first poll found no customers: an app id is probably wrong (the poller log names the app)',
+      metric: this.metric(MetricName.EmptyBaseline, { statistic: 'Maximum' }),
+    });
     this.addAlarm(this, 'PollDeadLetterAlarm', {
       description: 'Poll messages the poller could not handle are waiting in the poll dead-letter queue',
       metric: this.dispatch.deadLetterQueue.metricApproximateNumberOfMessagesVisible({

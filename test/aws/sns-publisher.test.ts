@@ -1,5 +1,6 @@
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { explainSnsErrors } from '../../lib/aws/service-errors.ts';
 import { entrySize, MAX_BATCH_BYTES, planBatches, SnsPublisher } from '../../lib/aws/sns-publisher.ts';
 import type { OutboundMessage } from '../../lib/core/types.ts';
 import { LOCAL_CREDENTIALS } from '../../lib/local/local-stack.ts';
@@ -46,6 +47,11 @@ describe('SnsPublisher against the SNS stand-in', () => {
       endpoint: sns.endpoint,
       credentials: LOCAL_CREDENTIALS,
       maxAttempts: 1,
+    });
+    explainSnsErrors(client, {
+      endpoint: sns.endpoint,
+      endpointVariable: 'AWS_ENDPOINT_URL_SNS',
+      resource: null,
     });
     topicArn = (await client.send(new CreateTopicCommand({ Name: 'events' }))).TopicArn ?? '';
   });
@@ -113,15 +119,29 @@ describe('SnsPublisher against the SNS stand-in', () => {
     expect(result.failed.map((f) => f.permanent)).toEqual([false]);
   });
 
-  it('reports an unknown topic as failures instead of throwing', async () => {
+  it('stops at an unknown topic at once, naming it, instead of retrying it as transient', async () => {
     const publisher = new SnsPublisher({
       client,
       topicArn: `${topicArn}-gone`,
       sleep: async () => {},
-      maxRetries: 0,
+      maxRetries: 3,
     });
-    const result = await publisher.publish([message('x')]);
-    expect(result.failed).toHaveLength(1);
-    expect(result.failed[0]?.reason).toMatch(/NotFound/);
+    const before = sns.requestsByAction.PublishBatch ?? 0;
+    const error = await publisher.publish([message('x'), message('y')]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toHaveProperty('name', 'NotFoundException');
+    expect(String(error)).toContain(`SNS topic ${topicArn}-gone does not exist`);
+    expect(String(error)).toContain('EVENTS_TOPIC_ARN');
+    expect((sns.requestsByAction.PublishBatch ?? 0) - before).toBe(1);
+  });
+
+  it('does not retry a refused permission either', async () => {
+    sns.faults.failCalls({ action: 'PublishBatch', status: 403, times: 10 });
+    const publisher = new SnsPublisher({ client, topicArn, sleep: async () => {}, maxRetries: 3 });
+    const before = sns.requestsByAction.PublishBatch ?? 0;
+    const error = await publisher.publish([message('x')]).catch((caught: unknown) => caught);
+    expect(error).toHaveProperty('name', 'AuthorizationErrorException');
+    expect(String(error)).toMatch(/not allowed to publish .*grant sns:Publish/);
+    expect((sns.requestsByAction.PublishBatch ?? 0) - before).toBe(1);
   });
 });

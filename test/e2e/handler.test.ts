@@ -76,6 +76,20 @@ describe('the poller Lambda handler against the local stand-ins', () => {
     expect(resumed).toMatchObject({ outcome: 'complete', updated: 80 });
   });
 
+  it('records an EmptyBaseline when the first poll of an app finds no customers', async () => {
+    const empty = createHandler({
+      env: { ...h.stack.env, GLEANTAP_APP_IDS: `${APP},no-such-studio` },
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics,
+    });
+    const added = vi.spyOn(metrics, 'addMetric');
+    added.mockClear();
+    const summary = await empty({ appId: 'no-such-studio' }, context());
+    expect(summary).toMatchObject({ outcome: 'complete', mode: 'baseline', fetched: 0 });
+    const recorded = Object.fromEntries(added.mock.calls.map(([name, , value]) => [name, value]));
+    expect(recorded).toMatchObject({ [MetricName.EmptyBaseline]: 1, [MetricName.PollSucceeded]: 1 });
+  });
+
   it('keeps 15 s back from the Lambda timeout, or a quarter of a short one', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     expect(pollDeadline(now, 240_000).getTime() - now.getTime()).toBe(225_000);

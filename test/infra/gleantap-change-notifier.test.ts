@@ -393,7 +393,8 @@ describe('GleantapChangeNotifier with two apps', () => {
     const fleetWide = [{ Name: 'service', Value: METRICS_SERVICE }];
     const find = (metricName: string) =>
       alarms.filter((a) => a.Namespace === METRICS_NAMESPACE && a.MetricName === metricName);
-    for (const metricName of [MetricName.AppsStale, MetricName.AppsFailing]) {
+    // EmptyBaseline: an unknown app id answers with no customers; its first poll says so.
+    for (const metricName of [MetricName.AppsStale, MetricName.AppsFailing, MetricName.EmptyBaseline]) {
       expect(find(metricName)).toEqual([
         expect.objectContaining({
           Dimensions: fleetWide,
