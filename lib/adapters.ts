@@ -20,11 +20,44 @@ export interface GleantapKeys {
   readonly secretKey: string;
 }
 
-/** The secret's JSON shape in Secrets Manager. */
-export const credentialsSecretSchema = z.object({
+const keysSchema = z.object({
   apiKey: z.string().check(z.minLength(1)),
   secretKey: z.string().check(z.minLength(1)),
 });
+
+/**
+ * The secret's JSON shape in Secrets Manager: default keys, keys per app, or both.
+ * `{"apiKey": "...", "secretKey": "...", "apps": {"<app id>": {"apiKey": "...", "secretKey": "..."}}}`;
+ * an app listed under `apps` uses its own keys, every other app the default ones.
+ */
+export const credentialsSecretSchema = z.object({
+  apiKey: z.optional(z.string().check(z.minLength(1))),
+  secretKey: z.optional(z.string().check(z.minLength(1))),
+  apps: z.optional(z.record(z.string(), keysSchema)),
+});
+
+/** The Gleantap keys a deployment holds: a default pair and pairs per app. */
+export interface GleantapKeyring {
+  /** Where the keys came from, for messages (a secret ARN, or the environment). */
+  readonly origin: string;
+  readonly defaultKeys: GleantapKeys | null;
+  readonly apps: ReadonlyMap<string, GleantapKeys>;
+}
+
+/**
+ * The keys for one app: its own pair when the keyring has one, else the default pair.
+ *
+ * @throws Error naming the app and the secret when there is neither.
+ */
+export function keysForApp(keyring: GleantapKeyring, appId: string): GleantapKeys {
+  const keys = keyring.apps.get(appId) ?? keyring.defaultKeys;
+  if (keys === null) {
+    throw new Error(
+      `${keyring.origin} has no Gleantap keys for app ${appId} and no default: add "apps": {"${appId}": {"apiKey": "...", "secretKey": "..."}} or a default apiKey/secretKey.`,
+    );
+  }
+  return keys;
+}
 
 type StaticCredentials = {
   readonly accessKeyId: string;
@@ -116,28 +149,56 @@ export function createAwsClients(config: NotifierConfig, options: AwsClientOptio
 
 /**
  * The Gleantap keys: straight from configuration locally, or read from Secrets Manager when
- * deployed. Errors name the secret by ARN, never its content.
+ * deployed (a default pair and pairs per app, so one studio's keys never serve another's
+ * polls). Errors name the secret by ARN, never its content.
  *
- * @throws Error when the secret cannot be read or is not `{"apiKey": "...", "secretKey": "..."}`.
+ * @throws Error when the secret cannot be read or does not have the shape of
+ *   {@link credentialsSecretSchema} with at least one complete pair.
  */
-export async function resolveGleantapKeys(
+export async function resolveGleantapKeyring(
   source: GleantapCredentialsSource,
   client?: SecretsManagerClient,
-): Promise<GleantapKeys> {
-  if (source.kind === 'keys') return { apiKey: source.apiKey, secretKey: source.secretKey };
+): Promise<GleantapKeyring> {
+  if (source.kind === 'keys') {
+    return {
+      origin: 'The environment',
+      defaultKeys: { apiKey: source.apiKey, secretKey: source.secretKey },
+      apps: new Map(),
+    };
+  }
+  const shape =
+    '{"apiKey": "...", "secretKey": "..."} (the default keys) and/or "apps": {"<app id>": {"apiKey": "...", "secretKey": "..."}}';
   const secrets = client ?? new SecretsManagerClient({});
   const out = await secrets.send(new GetSecretValueCommand({ SecretId: source.secretArn }));
   let value: unknown;
   try {
     value = JSON.parse(out.SecretString ?? '');
   } catch {
-    throw new Error(`Secret ${source.secretArn} is not JSON: store {"apiKey": "...", "secretKey": "..."}.`);
+    throw new Error(`Secret ${source.secretArn} is not JSON: store ${shape}.`);
   }
   const parsed = credentialsSecretSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new Error(
-      `Secret ${source.secretArn} must hold {"apiKey": "...", "secretKey": "..."} with both values non-empty.`,
-    );
+  const data = parsed.success ? parsed.data : null;
+  const halfDefault = data !== null && (data.apiKey === undefined) !== (data.secretKey === undefined);
+  const apps = new Map(Object.entries(data?.apps ?? {}));
+  const defaultKeys =
+    data?.apiKey !== undefined && data.secretKey !== undefined
+      ? { apiKey: data.apiKey, secretKey: data.secretKey }
+      : null;
+  if (data === null || halfDefault || (defaultKeys === null && apps.size === 0)) {
+    throw new Error(`Secret ${source.secretArn} must hold ${shape}, every value non-empty.`);
   }
-  return parsed.data;
+  return { origin: `Secret ${source.secretArn}`, defaultKeys, apps };
+}
+
+/**
+ * The keys for one app (or the default keys), as {@link resolveGleantapKeyring} and
+ * {@link keysForApp} find them.
+ */
+export async function resolveGleantapKeys(
+  source: GleantapCredentialsSource,
+  appId?: string,
+  client?: SecretsManagerClient,
+): Promise<GleantapKeys> {
+  const keyring = await resolveGleantapKeyring(source, client);
+  return keysForApp(keyring, appId ?? '');
 }

@@ -12,8 +12,9 @@ import * as z from 'zod/mini';
 import {
   type AwsClients,
   createAwsClients,
-  type GleantapKeys,
-  resolveGleantapKeys,
+  type GleantapKeyring,
+  keysForApp,
+  resolveGleantapKeyring,
 } from '../../lib/adapters.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
@@ -79,7 +80,7 @@ export function createHandler(deps: HandlerDependencies) {
   const clock = deps.clock ?? (() => new Date());
   let config: NotifierConfig | undefined;
   let aws: AwsClients | undefined;
-  let keys: { value: GleantapKeys; readAt: number } | undefined;
+  let keys: { value: GleantapKeyring; readAt: number } | undefined;
 
   const runPoll = async (
     event: unknown,
@@ -112,10 +113,10 @@ export function createHandler(deps: HandlerDependencies) {
     aws ??= createAwsClients(config, { env: deps.env });
     const now = clock();
     if (!keys || now.getTime() - keys.readAt > KEYS_TTL_MS) {
-      keys = { value: await resolveGleantapKeys(config.credentials), readAt: now.getTime() };
+      keys = { value: await resolveGleantapKeyring(config.credentials), readAt: now.getTime() };
     }
     logger.appendKeys({ appId });
-    const source = createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keys.value });
+    const source = createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keysForApp(keys.value, appId) });
     if (task === 'reconcile') {
       try {
         const summary = await runReconcileTask({

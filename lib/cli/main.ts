@@ -261,15 +261,19 @@ async function pollCommand(
     DynamoStateStore,
     MemoryStateStore,
     pollApp,
-    resolveGleantapKeys,
+    keysForApp,
+    resolveGleantapKeyring,
     SnsPublisher,
   } = await runtime();
-  const keys = await resolveGleantapKeys(config.credentials);
-  const source = createGleantapClient({
-    baseUrl: config.gleantapBaseUrl,
-    apiKey: keys.apiKey,
-    secretKey: keys.secretKey,
-  });
+  const keyring = await resolveGleantapKeyring(config.credentials);
+  // One client per app: each app polls with its own keys when the secret has them.
+  const sources = new Map<string, ReturnType<typeof createGleantapClient>>();
+  const sourceFor = (appId: string) => {
+    const keys = keysForApp(keyring, appId);
+    const client = createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keys });
+    sources.set(appId, client);
+    return client;
+  };
   const useAws = config.tableName !== null;
   const aws = useAws ? createAwsClients(config, { env: io.env }) : null;
   const store: StateStore =
@@ -300,7 +304,7 @@ async function pollCommand(
         ? undefined
         : io.onForcedExit?.(() => store.releaseLease(appId, owner).catch(() => undefined));
       const summary = await pollApp(
-        { source, store, publisher, ...(alerts ? { alerts } : {}), log, clock: () => new Date() },
+        { source: sourceFor(appId), store, publisher, ...(alerts ? { alerts } : {}), log, clock: () => new Date() },
         {
           appId,
           owner,
@@ -344,7 +348,7 @@ async function pollCommand(
       }
     }
   } finally {
-    await source.close();
+    await Promise.all([...sources.values()].map((source) => source.close()));
     aws?.destroy();
   }
   return exit;

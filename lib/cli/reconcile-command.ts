@@ -122,7 +122,7 @@ export async function reconcileCommand(
     import('../gleantap/client.ts'),
     import('../reconcile.ts'),
   ]);
-  const keys = await adapters.resolveGleantapKeys(config.credentials);
+  const keys = await adapters.resolveGleantapKeys(config.credentials, appId);
   const source = gleantap.createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keys });
   const aws = adapters.createAwsClients(config, { env: io.env });
   try {

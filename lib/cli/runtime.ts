@@ -3,7 +3,7 @@
  * has passed argument and configuration checks: usage errors and `--help` then answer without
  * loading the SDK.
  */
-export { createAwsClients, resolveGleantapKeys } from '../adapters.ts';
+export { createAwsClients, keysForApp, resolveGleantapKeyring } from '../adapters.ts';
 export { createStateTable } from '../aws/create-table.ts';
 export { DynamoStateStore } from '../aws/dynamo-state-store.ts';
 export { SnsPublisher } from '../aws/sns-publisher.ts';
