@@ -116,7 +116,10 @@ export function createHandler(deps: HandlerDependencies) {
       keys = { value: await resolveGleantapKeyring(config.credentials), readAt: now.getTime() };
     }
     logger.appendKeys({ appId });
-    const source = createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keysForApp(keys.value, appId) });
+    const source = createGleantapClient({
+      baseUrl: config.gleantapBaseUrl,
+      ...keysForApp(keys.value, appId),
+    });
     if (task === 'reconcile') {
       try {
         const summary = await runReconcileTask({

@@ -304,7 +304,14 @@ async function pollCommand(
         ? undefined
         : io.onForcedExit?.(() => store.releaseLease(appId, owner).catch(() => undefined));
       const summary = await pollApp(
-        { source: sourceFor(appId), store, publisher, ...(alerts ? { alerts } : {}), log, clock: () => new Date() },
+        {
+          source: sourceFor(appId),
+          store,
+          publisher,
+          ...(alerts ? { alerts } : {}),
+          log,
+          clock: () => new Date(),
+        },
         {
           appId,
           owner,
