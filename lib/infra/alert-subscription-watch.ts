@@ -115,6 +115,23 @@ export class AlertSubscriptionWatch extends Construct {
       reason:
         'Node.js 22 is the runtime the design fixes and the toolchain tests against; moving to a newer runtime is a deliberate upgrade, not a synth-time default.',
     });
+    // The Control Tower controls acknowledged on the construct's other functions, with this
+    // function's own reasons (it is created only when an alert email is added).
+    Validations.of(watcher.logGroup).acknowledge({
+      id: 'CT.CLOUDWATCH.PR.2',
+      reason:
+        'The check logs subscription counts and staff addresses, never customer data, so a year of retention buys nothing; logRetention follows the construct.',
+    });
+    Validations.of(watcher.logGroup).acknowledge({
+      id: 'CT.CLOUDWATCH.PR.3',
+      reason:
+        'The log group holds no customer data (see CT.CLOUDWATCH.PR.2); CloudWatch Logs encrypts it at rest with its own key.',
+    });
+    Validations.of(watcher.function).acknowledge({
+      id: 'CT.LAMBDA.PR.3',
+      reason:
+        'The check calls only the SNS API; in a VPC it would need a NAT gateway or an endpoint and would gain no isolation.',
+    });
     // ListSubscriptionsByTopic is authorised on the topic itself: this one topic, nothing else.
     watcher.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sns:ListSubscriptionsByTopic'], resources: [props.topic.topicArn] }),
