@@ -778,8 +778,9 @@ describe('NotifierStack', () => {
         'AwsSolutions-SQS3',
         'AwsSolutions-SQS3',
         'AwsSolutions-SQS3',
-        // Poller, dispatcher and watchdog: their log groups and their place outside a VPC.
-        ...['poller', 'dispatcher', 'watchdog'].flatMap(() => [
+        // Poller, dispatcher, watchdog and the alert subscription check (this stack has an alert
+        // email): their log groups and their place outside a VPC.
+        ...['poller', 'dispatcher', 'watchdog', 'alert check'].flatMap(() => [
           'CT.CLOUDWATCH.PR.2',
           'CT.CLOUDWATCH.PR.3',
           'CT.LAMBDA.PR.3',
