@@ -2,6 +2,7 @@
  * A local stack plus the real adapters, for tests that drive the poll cycle in-process:
  * dynalite, the SNS stand-in and the Gleantap simulator on 127.0.0.1.
  */
+import { randomUUID } from 'node:crypto';
 import { createAwsClients } from '../../lib/adapters.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
@@ -96,7 +97,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     }),
     options: (appId, overrides = {}) => ({
       appId,
-      owner: `test-${Math.random().toString(36).slice(2)}`,
+      owner: `test-${randomUUID()}`,
       lookbackDays: 1,
       pageSize: 100,
       watchedFields: DEFAULT_WATCHED_FIELDS,
