@@ -4,6 +4,7 @@
  * back at once, each naming its variable.
  */
 import type { Environment } from './config.ts';
+import { checkReconcileIntervalDays, RECONCILE_INTERVAL_DAYS } from './core/settings.ts';
 
 export interface FleetConfig {
   readonly tableName: string;
@@ -11,6 +12,11 @@ export interface FleetConfig {
   readonly queueUrl: string | null;
   /** Minutes between dispatcher ticks: the default poll interval of every app. */
   readonly dispatchMinutes: number;
+  /**
+   * Days between reconciliations of each app (dispatcher only); null when
+   * `NOTIFIER_RECONCILE_INTERVAL_DAYS` is `off` (local fleets that test polls alone).
+   */
+  readonly reconcileIntervalDays: number | null;
   /** Intervals without a complete poll before the watchdog calls an app stale. */
   readonly missedPolls: number;
   readonly region: string | null;
@@ -33,7 +39,22 @@ function whole(env: Environment, name: string, fallback: number, max: number, pr
   return value;
 }
 
-/** Reads NOTIFIER_TABLE_NAME, POLL_QUEUE_URL, NOTIFIER_DISPATCH_MINUTES and NOTIFIER_MISSED_POLLS. */
+function reconcileInterval(env: Environment, problems: string[]): number | null {
+  const name = 'NOTIFIER_RECONCILE_INTERVAL_DAYS';
+  const raw = env[name]?.trim();
+  if (!raw) return RECONCILE_INTERVAL_DAYS.default;
+  if (raw === 'off') return null;
+  const value = /^\d+$/.test(raw) ? Number(raw) : raw;
+  const problem = checkReconcileIntervalDays(value);
+  if (problem === undefined && typeof value === 'number') return value;
+  problems.push(`${name} ${problem ?? 'is invalid'} (or off).`);
+  return RECONCILE_INTERVAL_DAYS.default;
+}
+
+/**
+ * Reads NOTIFIER_TABLE_NAME, POLL_QUEUE_URL, NOTIFIER_DISPATCH_MINUTES,
+ * NOTIFIER_RECONCILE_INTERVAL_DAYS and NOTIFIER_MISSED_POLLS.
+ */
 export function loadFleetConfig(env: Environment, needs: { readonly queue: boolean }): FleetConfigResult {
   const problems: string[] = [];
   const tableName = env.NOTIFIER_TABLE_NAME?.trim() ?? '';
@@ -45,8 +66,12 @@ export function loadFleetConfig(env: Environment, needs: { readonly queue: boole
     problems.push('POLL_QUEUE_URL is missing or not the URL of an SQS FIFO queue (…/name.fifo).');
   }
   const dispatchMinutes = whole(env, 'NOTIFIER_DISPATCH_MINUTES', 5, 1440, problems);
+  const reconcileIntervalDays = reconcileInterval(env, problems);
   const missedPolls = whole(env, 'NOTIFIER_MISSED_POLLS', 3, 1440, problems);
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || null;
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: { tableName, queueUrl, dispatchMinutes, missedPolls, region } };
+  return {
+    ok: true,
+    config: { tableName, queueUrl, dispatchMinutes, reconcileIntervalDays, missedPolls, region },
+  };
 }

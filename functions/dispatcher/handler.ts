@@ -1,7 +1,8 @@
 /**
  * The dispatcher Lambda. Two callers:
  * - EventBridge Scheduler, once per dispatch interval, with `{"scheduledTime": "<ISO>"}`: it
- *   enqueues a poll of every due registered app on the poll queue (lib/dispatch.ts).
+ *   enqueues a poll of every due registered app on the poll queue, and a reconciliation of the
+ *   apps whose one is due (lib/dispatch.ts).
  * - CloudFormation, through the stack's registry-seed custom resource, with the
  *   `gleantap:appIds` context as `AppIds` (comma-separated): it seeds the registry with them
  *   (lib/aws/app-registry.ts `seed`) and answers on the pre-signed response URL.
@@ -125,7 +126,11 @@ export function createDispatcherHandler(deps: DispatcherDependencies) {
     const { config: current, registry: apps, queue: polls } = setUp();
     return dispatchPolls(
       { apps, queue: polls, log: toLog(logger) },
-      { scheduledTime, dispatchMinutes: current.dispatchMinutes },
+      {
+        scheduledTime,
+        dispatchMinutes: current.dispatchMinutes,
+        reconcileIntervalDays: current.reconcileIntervalDays,
+      },
     );
   };
 }

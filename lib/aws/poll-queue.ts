@@ -2,7 +2,9 @@
  * The poll queue: an SQS FIFO queue with one message per due app and dispatcher tick. The
  * message group is the app id, so SQS never hands out two polls of one app at once (a group
  * with a message in flight delivers nothing else), and the deduplication id is app + tick, so
- * a retried tick enqueues nothing twice.
+ * a retried tick enqueues nothing twice. Reconciliation messages (`"task": "reconcile"`) go to
+ * a group of their own per app (`<app>#reconcile`): a scan of minutes must not hold that app's
+ * polls back, and the reconciliation has its own claim (it takes the poll lease only to delete).
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
@@ -11,24 +13,50 @@ import * as z from 'zod/mini';
 /** SendMessageBatch takes at most ten entries. */
 const SEND_BATCH_LIMIT = 10;
 
+/** What a message asks the poller to do with its app. */
+export const POLL_TASKS = ['poll', 'reconcile'] as const;
+export type PollTask = (typeof POLL_TASKS)[number];
+
 /** The body of a poll message. */
 export const pollMessageSchema = z.object({
   appId: z.string().check(z.minLength(1)),
   /** The dispatcher tick's scheduled time (ISO), for logs. */
   scheduledTime: z.optional(z.string()),
+  /** @default 'poll' */
+  task: z.optional(z.enum(POLL_TASKS)),
 });
 export type PollMessage = z.infer<typeof pollMessageSchema>;
 
-/** One poll to enqueue. */
+/** One message to enqueue. */
 export interface PollRequest {
   readonly appId: string;
+  /** @default 'poll' */
+  readonly task?: PollTask;
   readonly deduplicationId: string;
   readonly scheduledTime: string;
 }
 
+/** The message group of a request: the app's own for polls, a second one for its reconciliations. */
+export function messageGroupOf(request: Pick<PollRequest, 'appId' | 'task'>): string {
+  return request.task === 'reconcile' ? `${request.appId}#reconcile` : request.appId;
+}
+
+/** The message body of a request (`task` only when it is not a poll, as before reconciliations). */
+export function messageBodyOf(request: PollRequest): string {
+  const body: PollMessage = {
+    appId: request.appId,
+    scheduledTime: request.scheduledTime,
+    ...(request.task === 'reconcile' ? { task: request.task } : {}),
+  };
+  return JSON.stringify(body);
+}
+
 /** Where the dispatcher puts polls. */
 export interface PollQueue {
-  /** Enqueues every request; returns the app ids SQS refused (after one retry of each). */
+  /**
+   * Enqueues every request; returns the requests SQS refused (after one retry of each), as
+   * app ids (reconciliations as `<app> (reconcile)`).
+   */
   send(requests: readonly PollRequest[]): Promise<{ readonly failed: readonly string[] }>;
 }
 
@@ -65,8 +93,8 @@ export class SqsPollQueue implements PollQueue {
           QueueUrl: this.#queueUrl,
           Entries: pending.map((request, index) => ({
             Id: String(index),
-            MessageBody: JSON.stringify({ appId: request.appId, scheduledTime: request.scheduledTime }),
-            MessageGroupId: request.appId,
+            MessageBody: messageBodyOf(request),
+            MessageGroupId: messageGroupOf(request),
             MessageDeduplicationId: request.deduplicationId,
           })),
         }),
@@ -74,6 +102,8 @@ export class SqsPollQueue implements PollQueue {
       const refused = new Set((out.Failed ?? []).map((entry) => entry.Id));
       pending = pending.filter((_, index) => refused.has(String(index)));
     }
-    return pending.map((request) => request.appId);
+    return pending.map((request) =>
+      request.task === 'reconcile' ? `${request.appId} (reconcile)` : request.appId,
+    );
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Which registered apps a dispatcher tick enqueues a poll for. Pure: the caller passes the
- * tick's scheduled time, so a retried tick plans exactly the same polls (and the poll queue's
- * deduplication drops the repeats).
+ * Which registered apps a dispatcher tick enqueues a poll for, and which a reconciliation
+ * (the daily full scan that finds deleted customers, lib/reconcile.ts). Pure: the caller passes
+ * the tick's scheduled time, so a retried tick plans exactly the same messages (and the poll
+ * queue's deduplication drops the repeats).
  */
 
 /** An app as the dispatcher sees it in the registry. */
@@ -20,6 +21,8 @@ export interface DispatchPlan {
   /** The tick number: scheduled time in whole dispatch intervals since the epoch. */
   readonly tick: number;
   readonly due: readonly string[];
+  /** Apps whose reconciliation starts (or may resume) at this tick; see {@link isReconcileDue}. */
+  readonly reconcile: readonly string[];
   readonly paused: number;
   readonly notDue: number;
 }
@@ -51,22 +54,61 @@ export function isDue(app: DispatchApp, tick: number, dispatchMinutes: number): 
   return (tick + phaseOf(app.appId, every)) % every === 0;
 }
 
-/** The polls of one tick. */
+/**
+ * Reconciliation messages sent after the one that starts an app's run, an hour apart. A scan
+ * longer than one poller invocation pauses at its deadline and the next message resumes it;
+ * once the run has finished, the poller answers a later message with one read (`not_due`: a
+ * run at most once in 20 hours, functions/poller/reconcile-task.ts). Four invocations scan
+ * well over a million customers at Gleantap's page size.
+ */
+export const RECONCILE_RESUMES = 3;
+const RESUME_SPACING_MINUTES = 60;
+
+/**
+ * Whether `app`'s reconciliation is due at `tick`, with one run every `intervalDays`: at one
+ * tick of each interval, at a phase fixed by its app id (so a fleet's scans spread over the
+ * day instead of all starting at midnight), then at up to {@link RECONCILE_RESUMES} ticks an
+ * hour apart after it. A paused app is not reconciled.
+ */
+export function isReconcileDue(
+  app: DispatchApp,
+  tick: number,
+  dispatchMinutes: number,
+  intervalDays: number,
+): boolean {
+  if (app.paused) return false;
+  const every = Math.max(1, Math.ceil((intervalDays * 1440) / dispatchMinutes));
+  const spacing = Math.max(1, Math.ceil(RESUME_SPACING_MINUTES / dispatchMinutes));
+  // A phase of its own: an app polled once an hour is not reconciled at its poll's phase.
+  const position = (tick + phaseOf(`${app.appId}#reconcile`, every)) % every;
+  return position % spacing === 0 && position / spacing <= RECONCILE_RESUMES;
+}
+
+/** How often apps are reconciled; null when the caller plans no reconciliation. */
+export interface ReconcilePlanOptions {
+  readonly intervalDays: number;
+}
+
+/** The polls and reconciliations of one tick. */
 export function planDispatch(
   apps: readonly DispatchApp[],
   scheduledTime: Date,
   dispatchMinutes: number,
+  reconcile: ReconcilePlanOptions | null = null,
 ): DispatchPlan {
   const tick = tickOf(scheduledTime, dispatchMinutes);
   const due: string[] = [];
+  const reconciled: string[] = [];
   let paused = 0;
   let notDue = 0;
   for (const app of apps) {
     if (app.paused) paused++;
     else if (isDue(app, tick, dispatchMinutes)) due.push(app.appId);
     else notDue++;
+    if (reconcile !== null && isReconcileDue(app, tick, dispatchMinutes, reconcile.intervalDays))
+      reconciled.push(app.appId);
   }
-  return { tick, due, paused, notDue };
+  return { tick, due, reconcile: reconciled, paused, notDue };
 }
 
 /**
@@ -76,4 +118,12 @@ export function planDispatch(
  */
 export function pollDeduplicationId(appId: string, tick: number): string {
   return `${appId}#${tick}`;
+}
+
+/**
+ * The reconciliation message's deduplication id: one per app and tick, apart from the poll's
+ * (`<app>#<tick>`), since both may be sent at one tick. At most 64 + 3 + 16 characters.
+ */
+export function reconcileDeduplicationId(appId: string, tick: number): string {
+  return `${appId}#r#${tick}`;
 }

@@ -37,6 +37,14 @@ export const PAGE_SIZE: IntegerRange = { min: 1, max: 1000, default: 1000 };
  */
 export const LOOKBACK_DAYS: IntegerRange = { min: 1, max: 30, default: 1 };
 
+/**
+ * Days between reconciliations of each app (the full scan that finds deleted customers). A
+ * run happens at most once in 20 hours however often it is asked for, so less than a day is
+ * not a setting; more than a week leaves a deleted customer in subscribers' mirrors too long
+ * (two conclusive runs must miss it: up to twice the interval).
+ */
+export const RECONCILE_INTERVAL_DAYS: IntegerRange = { min: 1, max: 7, default: 1 };
+
 /** Every event type the poller publishes, in the order documentation and dashboards list them. */
 export const EVENT_TYPES = [
   'customer.created',
@@ -97,6 +105,11 @@ export function checkPageSize(value: unknown): string | undefined {
 /** Checks a lookback in days ({@link LOOKBACK_DAYS}). */
 export function checkLookbackDays(value: unknown): string | undefined {
   return checkInteger(value, LOOKBACK_DAYS);
+}
+
+/** Checks the days between reconciliations ({@link RECONCILE_INTERVAL_DAYS}). */
+export function checkReconcileIntervalDays(value: unknown): string | undefined {
+  return checkInteger(value, RECONCILE_INTERVAL_DAYS);
 }
 
 /**

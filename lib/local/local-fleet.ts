@@ -25,6 +25,8 @@ export interface LocalFleetOptions {
   readonly maxConcurrency?: number;
   /** Minutes between dispatcher ticks. @default 5 */
   readonly dispatchMinutes?: number;
+  /** Days between reconciliations of each app. @default none: the dispatcher plans polls only */
+  readonly reconcileIntervalDays?: number;
   /** Where the dispatcher and the registry reach DynamoDB (a counting proxy). @default the stack's */
   readonly dynamodbEndpoint?: string;
 }
@@ -76,6 +78,7 @@ export async function startLocalFleet(stack: LocalStack, options: LocalFleetOpti
     POLL_QUEUE_URL: queueUrl,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     NOTIFIER_DISPATCH_MINUTES: String(options.dispatchMinutes ?? 5),
+    NOTIFIER_RECONCILE_INTERVAL_DAYS: String(options.reconcileIntervalDays ?? 'off'),
   };
   const dispatcher = createDispatcherHandler({
     env,
