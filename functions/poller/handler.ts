@@ -1,8 +1,9 @@
 /**
  * The poller Lambda: validated config → adapters → one poll of one app → metrics and summary.
- * The poll queue's event source mapping invokes it with an SQS event (one poll per record,
- * partial batch failures, see sqs-batch.ts); a direct invocation with `{"appId": "..."}` polls
- * that app and fails when the poll fails. This module is the
+ * The poll queue's event source mapping invokes it with an SQS event (one task per record: a
+ * poll, or a reconciliation when the body says `"task": "reconcile"`; partial batch failures,
+ * see sqs-batch.ts); a direct invocation with `{"appId": "..."}` polls that app (with
+ * `"task": "reconcile"`, reconciles it) and fails when the run fails. This module is the
  * only place in the deployed code that reads the environment.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -138,9 +139,6 @@ export function createHandler(deps: HandlerDependencies) {
           deadline: pollDeadline(now, context.getRemainingTimeInMillis()),
           metrics,
         });
-        // A refusal is not a failed invocation (retrying cannot help): its alarm says so.
-        if (summary.outcome === 'failed')
-          throw new Error(`Reconciliation of app ${appId} failed: ${summary.error ?? 'unknown error'}`);
         return summary;
       } finally {
         logger.removeKeys(['appId']);
@@ -186,13 +184,15 @@ export function createHandler(deps: HandlerDependencies) {
     if (queued !== null) {
       return pollBatch(
         queued,
-        async (appId) => {
-          const summary = await runPoll({ appId }, context);
+        async ({ appId, task }) => {
+          const summary = await runPoll({ appId, task }, context);
           if (summary.outcome === 'failed')
-            logger.error('Poll failed; the next tick reads the same window again.', {
-              appId,
-              error: summary.error,
-            });
+            logger.error(
+              task === 'reconcile'
+                ? 'Reconciliation failed; the next reconciliation message resumes or restarts it.'
+                : 'Poll failed; the next tick reads the same window again.',
+              { appId, error: summary.error },
+            );
         },
         (messageId, error) =>
           logger.error('Poll message not handled; SQS retries it.', {
@@ -202,9 +202,12 @@ export function createHandler(deps: HandlerDependencies) {
       );
     }
     const summary = await runPoll(event, context);
-    // Invoked directly, a failed poll fails the invocation, so the caller and the Errors alarm see it.
-    if (summary.outcome === 'failed')
-      throw new Error(`Poll of app ${summary.app_id} failed: ${summary.error ?? 'unknown error'}`);
+    // Invoked directly, a failed run fails the invocation, so the caller and the Errors alarm see
+    // it. A refused reconciliation is not a failure (retrying cannot help): its alarm says so.
+    if (summary.outcome === 'failed') {
+      const what = 'mode' in summary ? 'Poll' : 'Reconciliation';
+      throw new Error(`${what} of app ${summary.app_id} failed: ${summary.error ?? 'unknown error'}`);
+    }
     return summary;
   };
 }

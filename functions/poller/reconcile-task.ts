@@ -1,7 +1,8 @@
 /**
- * The poller's second task: a reconciliation of one app, invoked directly with
- * `{"appId", "task": "reconcile"}`, announcing the customers Gleantap no longer returns as
- * deleted. (Nothing deployed invokes it on a schedule yet: see the README, Deleted customers.)
+ * The poller's second task: a reconciliation of one app, announcing the customers Gleantap no
+ * longer returns as deleted. The dispatcher enqueues `{"appId", "task": "reconcile"}` once per
+ * reconciliation interval per app, then a few resume messages an hour apart (see
+ * `isReconcileDue` in lib/core/dispatch-plan.ts); an operator may also invoke it directly.
  */
 
 import type { Metrics } from '@aws-lambda-powertools/metrics';

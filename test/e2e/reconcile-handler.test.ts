@@ -17,10 +17,11 @@ describe('the poller Lambda handler runs the scheduled reconciliation task', () 
   let metrics: Metrics;
   let now: Date;
   let handler: ReturnType<typeof createHandler>;
+  let logger: Logger;
 
   beforeAll(async () => {
     h = await startHarness({ appIds: [APP] });
-    const logger = new Logger({ serviceName: 'test', logLevel: 'ERROR' });
+    logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
     metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'test' });
     vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
     now = new Date();
@@ -73,5 +74,38 @@ describe('the poller Lambda handler runs the scheduled reconciliation task', () 
 
   it('rejects an unknown task', async () => {
     await expect(handler({ appId: APP, task: 'purge' }, context())).rejects.toThrow(/Bad input/);
+  });
+
+  const sqsEvent = (...bodies: string[]) => ({
+    Records: bodies.map((body, i) => ({ messageId: `m-${i}`, body, eventSource: 'aws:sqs' })),
+  });
+
+  it('runs the task a queued message names, and leaves a poll message a poll', async () => {
+    now = new Date(now.getTime() + 24 * 3_600_000);
+    const added = vi.spyOn(metrics, 'addMetric');
+    added.mockClear();
+    const out = await handler(
+      sqsEvent(JSON.stringify({ appId: APP, task: 'reconcile' }), JSON.stringify({ appId: APP })),
+      context(),
+    );
+    expect(out).toEqual({ batchItemFailures: [] });
+    const names = added.mock.calls.map(([name]) => name);
+    // One reconciliation (its metrics) and one poll (its metrics), in the queue's order.
+    expect(names.filter((name) => name === MetricName.ReconcileRefused)).toHaveLength(1);
+    expect(names.filter((name) => name === MetricName.PollSucceeded)).toHaveLength(1);
+    expect(names.indexOf(MetricName.ReconcileRefused)).toBeLessThan(names.indexOf(MetricName.PollSucceeded));
+  });
+
+  it('reports a message with a bad field as failed, naming the field, and keeps the rest of the batch', async () => {
+    const errors = vi.spyOn(logger, 'error');
+    const out = await handler(
+      sqsEvent(JSON.stringify({ appId: APP, task: 'purge' }), JSON.stringify({ appId: APP })),
+      context(),
+    );
+    // Nothing is deleted: SQS retries both (FIFO order) and dead-letters the bad one.
+    expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-1' }] });
+    const logged = JSON.stringify(errors.mock.calls);
+    expect(logged).toMatch(/task: /);
+    expect(logged).toMatch(/m-0/);
   });
 });
