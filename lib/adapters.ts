@@ -3,8 +3,8 @@
  * composition roots (the Lambda handler and the CLI), so both talk to AWS and Gleantap the
  * same way.
  */
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
 import { explainDynamoErrors, explainSnsErrors } from './aws/service-errors.ts';
@@ -147,17 +147,25 @@ export function createAwsClients(config: NotifierConfig, options: AwsClientOptio
   };
 }
 
+/** How to read the credentials secret: Powertools Parameters caches it for `maxAgeSeconds`. */
+export interface SecretReading {
+  /** The provider (one per process, so its cache outlives an invocation); a new one if absent. */
+  readonly provider?: SecretsProvider;
+  /** How long a read value is reused before Secrets Manager is asked again (0: every time). */
+  readonly maxAgeSeconds?: number;
+}
+
 /**
  * The Gleantap keys: straight from configuration locally, or read from Secrets Manager when
  * deployed (a default pair and pairs per app, so one studio's keys never serve another's
- * polls). Errors name the secret by ARN, never its content.
+ * polls), through Powertools Parameters' cache. Errors name the secret by ARN, never its content.
  *
  * @throws Error when the secret cannot be read or does not have the shape of
  *   {@link credentialsSecretSchema} with at least one complete pair.
  */
 export async function resolveGleantapKeyring(
   source: GleantapCredentialsSource,
-  client?: SecretsManagerClient,
+  reading: SecretReading = {},
 ): Promise<GleantapKeyring> {
   if (source.kind === 'keys') {
     return {
@@ -168,11 +176,25 @@ export async function resolveGleantapKeyring(
   }
   const shape =
     '{"apiKey": "...", "secretKey": "..."} (the default keys) and/or "apps": {"<app id>": {"apiKey": "...", "secretKey": "..."}}';
-  const secrets = client ?? new SecretsManagerClient({});
-  const out = await secrets.send(new GetSecretValueCommand({ SecretId: source.secretArn }));
+  const provider = reading.provider ?? new SecretsProvider();
+  let text: unknown;
+  try {
+    const maxAge = reading.maxAgeSeconds ?? 0;
+    text = await provider.get(source.secretArn, { maxAge, forceFetch: maxAge === 0 });
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    throw new Error(
+      `Secrets Manager: secret ${source.secretArn} could not be read (${why}). Check that it exists in this region and that the function's role may call secretsmanager:GetSecretValue on it.`,
+      { cause: error },
+    );
+  }
+  if (typeof text !== 'string') {
+    throw new Error(`Secret ${source.secretArn} has no string value: store ${shape}.`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(out.SecretString ?? '');
+    value = JSON.parse(text);
   } catch {
     throw new Error(`Secret ${source.secretArn} is not JSON: store ${shape}.`);
   }
@@ -197,8 +219,8 @@ export async function resolveGleantapKeyring(
 export async function resolveGleantapKeys(
   source: GleantapCredentialsSource,
   appId?: string,
-  client?: SecretsManagerClient,
+  reading?: SecretReading,
 ): Promise<GleantapKeys> {
-  const keyring = await resolveGleantapKeyring(source, client);
+  const keyring = await resolveGleantapKeyring(source, reading);
   return keysForApp(keyring, appId ?? '');
 }

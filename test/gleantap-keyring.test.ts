@@ -3,6 +3,8 @@
  * never serve another's polls. Secrets Manager has no local stand-in, so its answer is mocked
  * (aws-sdk-client-mock), the rare case STYLE.md allows.
  */
+
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,10 +16,11 @@ afterEach(() => secrets.reset());
 
 async function keyringOf(value: unknown) {
   secrets.on(GetSecretValueCommand, { SecretId: ARN }).resolves({ SecretString: JSON.stringify(value) });
-  return resolveGleantapKeyring(
-    { kind: 'secret', secretArn: ARN },
-    new SecretsManagerClient({ region: 'eu-west-1' }),
-  );
+  return resolveGleantapKeyring({ kind: 'secret', secretArn: ARN }, { provider: providerFor() });
+}
+
+function providerFor() {
+  return new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ region: 'eu-west-1' }) });
 }
 
 describe('Gleantap keys per app', () => {
@@ -47,6 +50,35 @@ describe('Gleantap keys per app', () => {
     const error = await keyringOf(value).catch((caught: unknown) => caught);
     expect(String(error)).toMatch(new RegExp(`Secret ${ARN} must hold`));
     expect(String(error)).not.toContain('only-half');
+  });
+
+  it('reads the secret once per maxAge through Powertools Parameters, not once per poll', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: ARN }).resolves({
+      SecretString: JSON.stringify({ apiKey: 'k', secretKey: 's' }),
+    });
+    const provider = providerFor();
+    const source = { kind: 'secret', secretArn: ARN } as const;
+    for (let poll = 0; poll < 3; poll++)
+      await resolveGleantapKeyring(source, { provider, maxAgeSeconds: 300 });
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    await resolveGleantapKeyring(source, { provider, maxAgeSeconds: 0 });
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('a secret that cannot be read is named, with what to check', async () => {
+    secrets.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error("Secrets Manager can't find the specified secret."), {
+        name: 'ResourceNotFoundException',
+      }),
+    );
+    const error = await resolveGleantapKeyring(
+      { kind: 'secret', secretArn: ARN },
+      { provider: providerFor() },
+    ).catch((caught: unknown) => caught);
+    expect(String(error)).toContain(
+      `Secrets Manager: secret ${ARN} could not be read (ResourceNotFoundException`,
+    );
+    expect(String(error)).toContain('secretsmanager:GetSecretValue');
   });
 
   it('the environment keys serve every app', async () => {

@@ -8,15 +8,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod/mini';
-import {
-  type AwsClients,
-  createAwsClients,
-  type GleantapKeyring,
-  keysForApp,
-  resolveGleantapKeyring,
-} from '../../lib/adapters.ts';
+import { type AwsClients, createAwsClients, keysForApp, resolveGleantapKeyring } from '../../lib/adapters.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
 import { type Environment, loadConfig, type NotifierConfig } from '../../lib/config.ts';
@@ -30,7 +25,7 @@ import { runReconcileTask } from './reconcile-task.ts';
 import { parseSqsPollEvent, pollBatch } from './sqs-batch.ts';
 
 /** How long the Gleantap keys read from Secrets Manager are reused before being read again. */
-const KEYS_TTL_MS = 5 * 60_000;
+const KEYS_MAX_AGE_SECONDS = 5 * 60;
 
 const inputSchema = z.object({
   appId: z.string().check(z.trim(), z.minLength(1, 'appId must be a non-empty string')),
@@ -44,7 +39,21 @@ export interface HandlerDependencies {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly clock?: () => Date;
+  /** Reads the credentials secret (Powertools Parameters, cached); one per process by default. */
+  readonly secrets?: SecretsProvider;
 }
+
+/** True for the full Lambda context (tests and local runs may pass only part of it). */
+function isLambdaContext(context: Partial<Context>): context is Context {
+  return (
+    typeof context.functionName === 'string' &&
+    typeof context.invokedFunctionArn === 'string' &&
+    typeof context.awsRequestId === 'string'
+  );
+}
+
+/** The part of the Lambda context the handler uses; Lambda passes all of it. */
+type InvocationContext = Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'> & Partial<Context>;
 
 export interface PollerInput {
   readonly appId: string;
@@ -71,6 +80,13 @@ function recordMetrics(metrics: Metrics, summary: PollSummary): void {
   if (summary.lagSeconds !== null) metrics.addMetric(MetricName.Lag, MetricUnit.Seconds, summary.lagSeconds);
 }
 
+/** A poll that ended in a throw, with no summary to record: counted and flushed at once. */
+function recordPollFailed(metrics: Metrics, appId: string): void {
+  metrics.addMetadata(APP_ID_DIMENSION, appId);
+  metrics.addMetric(MetricName.PollFailed, MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+}
+
 /**
  * Builds the handler. Configuration is validated on the first invocation (every problem
  * named at once); clients and the Gleantap keys are reused across warm invocations.
@@ -81,11 +97,11 @@ export function createHandler(deps: HandlerDependencies) {
   const clock = deps.clock ?? (() => new Date());
   let config: NotifierConfig | undefined;
   let aws: AwsClients | undefined;
-  let keys: { value: GleantapKeyring; readAt: number } | undefined;
+  const secrets = deps.secrets ?? new SecretsProvider();
 
   const runPoll = async (
     event: unknown,
-    context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
+    context: InvocationContext,
   ): Promise<PollSummary | ReconcileSummary> => {
     if (!config) {
       const result = loadConfig(deps.env, {
@@ -113,14 +129,20 @@ export function createHandler(deps: HandlerDependencies) {
 
     aws ??= createAwsClients(config, { env: deps.env });
     const now = clock();
-    if (!keys || now.getTime() - keys.readAt > KEYS_TTL_MS) {
-      keys = { value: await resolveGleantapKeyring(config.credentials), readAt: now.getTime() };
-    }
     logger.appendKeys({ appId });
-    const source = createGleantapClient({
-      baseUrl: config.gleantapBaseUrl,
-      ...keysForApp(keys.value, appId),
-    });
+    let source: ReturnType<typeof createGleantapClient>;
+    try {
+      const keyring = await resolveGleantapKeyring(config.credentials, {
+        provider: secrets,
+        maxAgeSeconds: KEYS_MAX_AGE_SECONDS,
+      });
+      source = createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keysForApp(keyring, appId) });
+    } catch (error) {
+      // No poll ran, so no summary carries the failure: the PollFailed alarm must still see it.
+      logger.removeKeys(['appId']);
+      if (task !== 'reconcile') recordPollFailed(metrics, appId);
+      throw error;
+    }
     if (task === 'reconcile') {
       try {
         const summary = await runReconcileTask({
@@ -170,6 +192,11 @@ export function createHandler(deps: HandlerDependencies) {
       recordMetrics(metrics, summary);
       metrics.publishStoredMetrics();
       return summary;
+    } catch (error) {
+      // pollApp reports a failed poll in its summary; a throw is a bug or a broken adapter,
+      // and the PollFailed alarm must see that too.
+      recordPollFailed(metrics, appId);
+      throw error;
     } finally {
       logger.removeKeys(['appId']);
       await source.close();
@@ -178,8 +205,10 @@ export function createHandler(deps: HandlerDependencies) {
 
   return async function handler(
     event: unknown,
-    context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
+    context: InvocationContext,
   ): Promise<PollSummary | ReconcileSummary | SQSBatchResponse> {
+    // Request id, cold start and function name on every log line of this invocation.
+    if (isLambdaContext(context)) logger.addContext(context);
     const queued = parseSqsPollEvent(event);
     if (queued !== null) {
       return pollBatch(

@@ -90,6 +90,56 @@ describe('the poller Lambda handler against the local stand-ins', () => {
     expect(recorded).toMatchObject({ [MetricName.EmptyBaseline]: 1, [MetricName.PollSucceeded]: 1 });
   });
 
+  it('flushes PollFailed when the invocation throws before a poll could run (an unreadable secret)', async () => {
+    // Secrets Manager on a closed local port: the keys cannot be read.
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
+    vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', 'http://127.0.0.1:9');
+    try {
+      const { GLEANTAP_API_KEY: _key, GLEANTAP_SECRET_KEY: _secret, ...rest } = h.stack.env;
+      const broken = createHandler({
+        env: {
+          ...rest,
+          GLEANTAP_CREDENTIALS_SECRET_ARN:
+            'arn:aws:secretsmanager:us-east-1:123456789012:secret:gleantap-AbCdEf',
+        },
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics,
+      });
+      const added = vi.spyOn(metrics, 'addMetric');
+      added.mockClear();
+      const published = vi.mocked(metrics.publishStoredMetrics);
+      published.mockClear();
+      await expect(broken({ appId: APP }, context())).rejects.toThrow();
+      expect(added.mock.calls.map(([name, , value]) => [name, value])).toEqual([[MetricName.PollFailed, 1]]);
+      expect(published).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('adds the Lambda context (request id, cold start) to its logs when Lambda gives it', async () => {
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const addContext = vi.spyOn(logger, 'addContext');
+    const withContext = createHandler({ env: h.stack.env, logger, metrics });
+    const full = {
+      ...context(),
+      functionName: 'poller',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:poller',
+      memoryLimitInMB: '512',
+      logGroupName: '/aws/lambda/poller',
+      logStreamName: 'stream',
+      callbackWaitsForEmptyEventLoop: true,
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    await withContext({ appId: APP }, full);
+    expect(addContext).toHaveBeenCalledWith(full);
+  });
+
   it('keeps 15 s back from the Lambda timeout, or a quarter of a short one', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     expect(pollDeadline(now, 240_000).getTime() - now.getTime()).toBe(225_000);
