@@ -23,6 +23,7 @@ import { LOCAL_CREDENTIALS, startLocalStack } from '../../lib/local/local-stack.
 import { METRICS_NAMESPACE } from '../../lib/metric-names.ts';
 import { PRICES } from './cost-model.ts';
 import { startCountingProxy } from './counting-proxy.ts';
+import { describeFixed, stackFixedCosts } from './fixed-costs.ts';
 
 export const FLEET_APPS = 5_000;
 export const INTERVAL_MINUTES = 5;
@@ -44,12 +45,7 @@ const DAYS_PER_MONTH = 30;
 /** More list prices (us-east-1), beside cost-model.ts's. */
 const MORE_PRICES = {
   sqsFifoPerMillion: 0.5,
-  cloudwatchAlarm: 0.1,
-  cloudwatchMetric: 0.3,
-  cloudwatchDashboard: 3,
   logsIngestPerGb: 0.5,
-  kmsKey: 1,
-  secret: 0.4,
   /** EventBridge Scheduler: 14M invocations a month free, then 1 USD per million. */
   schedulerPerMillion: 1,
 } as const;
@@ -242,12 +238,9 @@ export async function runFleetBench(progress: (message: string) => void = () => 
     };
     // Fixed: whatever the number of apps (the dispatcher and watchdog runs grow with it a little).
     const watchdogRru = (watchdogDynamo.BatchGetItem ?? 0) * 100 * 0.5 + (FLEET_APPS * 120) / 4096;
+    const stackFixed = stackFixedCosts();
     const fixed = {
-      alarms: 8 * MORE_PRICES.cloudwatchAlarm,
-      metrics: 16 * MORE_PRICES.cloudwatchMetric,
-      dashboard: MORE_PRICES.cloudwatchDashboard,
-      kmsKey: MORE_PRICES.kmsKey,
-      secret: MORE_PRICES.secret,
+      ...stackFixed.usdPerMonth,
       scheduler: (Math.max(0, 2 * ticksPerMonth - 14e6) * MORE_PRICES.schedulerPerMillion) / 1e6,
       dispatcher:
         ticksPerMonth *
@@ -308,8 +301,7 @@ export async function runFleetBench(progress: (message: string) => void = () => 
       },
       {
         id: 'fleet_usd_per_month_fixed',
-        label:
-          'USD/month fixed (8 alarms, 16 metrics, dashboard, KMS key, secret, schedules, dispatcher and watchdog runs)',
+        label: `USD/month fixed (${describeFixed(stackFixed)}, schedules, dispatcher and watchdog runs)`,
         value: round(fixedTotal, 2),
         unit: 'USD',
       },

@@ -30,6 +30,7 @@ import { measureColdStart } from './cold-start.ts';
 import { type CostRow, type MeasuredRates, monthlyCost, PRICES } from './cost-model.ts';
 import { startCountingProxy } from './counting-proxy.ts';
 import { deployedSchedule } from './deployed-defaults.ts';
+import { describeFixed, stackFixedCosts } from './fixed-costs.ts';
 import { WARMUP_APP } from './jobs.ts';
 import { latencyChartSvg } from './latency-chart.ts';
 import { quantile } from './latency-sim.ts';
@@ -629,12 +630,29 @@ const rates: MeasuredRates = {
   ),
 };
 const cost: CostRow[] = [10_000, 100_000, 1_000_000].map((n) => monthlyCost(n, rates));
+const fixedCosts = stackFixedCosts();
 for (const row of cost) {
   add({
     id: `usd_per_month_${row.customers}`,
     section: '6 Cost',
-    label: `USD/month, ${row.customers.toLocaleString('en-US')} customers (${Math.round(row.dynamoRequestsPerMonth).toLocaleString('en-US')} DynamoDB + ${Math.round(row.snsRequestsPerMonth).toLocaleString('en-US')} SNS requests, ${(row.wruPerMonth / 1e6).toFixed(2)}M WRU, ${(row.rruPerMonth / 1e6).toFixed(2)}M RRU)`,
+    label: `USD/month of usage, ${row.customers.toLocaleString('en-US')} customers (${Math.round(row.dynamoRequestsPerMonth).toLocaleString('en-US')} DynamoDB + ${Math.round(row.snsRequestsPerMonth).toLocaleString('en-US')} SNS requests, ${(row.wruPerMonth / 1e6).toFixed(2)}M WRU, ${(row.rruPerMonth / 1e6).toFixed(2)}M RRU)`,
     value: round(row.usdPerMonth.total, 2),
+    unit: 'USD',
+  });
+}
+add({
+  id: 'usd_per_month_fixed_per_stack',
+  section: '6 Cost',
+  label: `USD/month fixed per stack, shared by its apps (${describeFixed(fixedCosts)}; counted in the synthesized template)`,
+  value: round(fixedCosts.totalUsdPerMonth, 2),
+  unit: 'USD',
+});
+for (const row of cost) {
+  add({
+    id: `usd_per_month_alone_${row.customers}`,
+    section: '6 Cost',
+    label: `USD/month for a stack with one app of ${row.customers.toLocaleString('en-US')} customers (usage + fixed)`,
+    value: round(row.usdPerMonth.total + fixedCosts.totalUsdPerMonth, 2),
     unit: 'USD',
   });
 }
