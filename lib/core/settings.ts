@@ -1,7 +1,7 @@
 /**
  * Every limit, default and validation rule of a setting, defined once. The runtime
  * configuration (lib/config.ts), the CDK context reader (lib/infra/notifier-context.ts) and
- * the construct's props (lib/infra/gleantap-change-notifier.ts) all check their values here,
+ * the construct's props (lib/infra/private/notifier-settings.ts) all check their values here,
  * so a deploy can never carry a value the Lambda rejects (a property test holds them to it).
  *
  * Each check returns `undefined` for a good value, or a phrase saying what is wrong and what

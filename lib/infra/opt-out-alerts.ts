@@ -5,6 +5,7 @@ import { CfnSubscription, type ITopic, SubscriptionProtocol, Topic } from 'aws-c
 import { Construct } from 'constructs';
 import { OPTOUT_DIGEST_TYPE } from '../core/optout-digest.ts';
 import { AlertSubscriptionWatch } from './alert-subscription-watch.ts';
+import { MAX_FILTER_POLICY_COMBINATIONS } from './private/filter-policy.ts';
 import { propsError } from './private/validation-error.ts';
 
 /**
@@ -15,9 +16,6 @@ import { propsError } from './private/validation-error.ts';
  */
 export const ALERT_DELIVERIES = ['digest', 'each'] as const;
 export type AlertDelivery = (typeof ALERT_DELIVERIES)[number];
-
-/** SNS rejects a filter policy whose value combinations exceed this. */
-const MAX_FILTER_POLICY_COMBINATIONS = 150;
 
 /**
  * Properties for an {@link OptOutAlerts}.

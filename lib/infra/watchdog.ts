@@ -1,5 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -11,18 +11,13 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../metric-names.ts';
 import { sourceOrCompiled } from './function-entry.ts';
 import { NotifierFunction } from './notifier-function.ts';
+import type { AlarmOptions } from './private/notifier-alarms.ts';
 
 const WATCHDOG_ENTRY = sourceOrCompiled(new URL('../../functions/watchdog/handler.ts', import.meta.url));
 
 /** What an alarm needs; the parent construct creates it (and its action). */
-export interface WatchdogAlarm {
+export interface WatchdogAlarm extends AlarmOptions {
   readonly id: string;
-  readonly description: string;
-  readonly metric: IMetric;
-  readonly threshold?: number;
-  readonly comparisonOperator?: ComparisonOperator;
-  readonly evaluationPeriods?: number;
-  readonly treatMissingData?: TreatMissingData;
 }
 
 /** Properties for a {@link Watchdog}. */

@@ -1,5 +1,11 @@
+/**
+ * The construct's props checked with the rules of lib/core/settings.ts (the runtime's own) and
+ * turned into the settings its parts are built from; every problem is reported at once, each
+ * naming its prop.
+ */
 import { Duration, Token } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import type { IConstruct } from 'constructs';
 import { defaultPollerTimeoutSeconds } from '../../core/deadline.ts';
 import {
   checkAppId,
@@ -14,7 +20,8 @@ import {
   MAX_CONCURRENCY,
   PAGE_SIZE,
 } from '../../core/settings.ts';
-import type { GleantapChangeNotifierProps } from '../gleantap-change-notifier.ts';
+import type { GleantapChangeNotifierProps } from '../gleantap-change-notifier-props.ts';
+import { propsError } from './validation-error.ts';
 
 /** CloudWatch evaluates at most one day of periods per alarm. */
 const MAX_ALARM_EVALUATION = Duration.days(1);
@@ -178,6 +185,21 @@ export function resolveNotifierProps(props: GleantapChangeNotifierProps): {
     baseUrl,
   };
   return { settings, problems };
+}
+
+/**
+ * The settings of `props`, checked.
+ *
+ * @throws ValidationError (on `scope`, code `GleantapNotifierProps`) listing every problem,
+ *   each naming its prop.
+ */
+export function checkedNotifierSettings(
+  scope: IConstruct,
+  props: GleantapChangeNotifierProps,
+): NotifierSettings {
+  const { settings, problems } = resolveNotifierProps(props);
+  if (problems.length > 0) throw propsError(scope, 'GleantapNotifierProps', problems);
+  return settings;
 }
 
 /** Why `address` cannot be an email subscription's endpoint, or undefined when it can. */
