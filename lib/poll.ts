@@ -10,6 +10,7 @@
 import { canonicalContentHash, watchedValues } from './core/content-hash.ts';
 import { diffAgainstPublished, pendingVersionOf } from './core/diff.ts';
 import { buildMessages } from './core/events.ts';
+import { fingerprintSeed, IdFingerprintSet } from './core/id-fingerprint-set.ts';
 import { changeLimitProblem } from './core/sns-limits.ts';
 import type { Change, Customer, OutboundMessage, PendingEntry, Snapshot } from './core/types.ts';
 import { computeWindow } from './core/window.ts';
@@ -533,7 +534,7 @@ class DeadlineReached extends Error {
  */
 export function classifyPage(
   ids: readonly string[],
-  seen: ReadonlySet<string>,
+  seen: { has(id: string): boolean },
   previousPage: ReadonlySet<string>,
 ): { readonly drifted: readonly string[]; readonly anyNew: boolean } {
   let head = true;
@@ -604,7 +605,11 @@ class ScanRun {
       ...(resumed.updatedSince ? { updatedSince: resumed.updatedSince } : {}),
       signal: controller.signal,
     });
-    const seen = new Set<string>();
+    // Every id of this invocation as an 8-byte fingerprint (lib/core/id-fingerprint-set.ts), not
+    // a Set of strings: 0.8 MB per 100k customers instead of 6. The seed is new each
+    // invocation, so a fingerprint collision (a false drift, ~5e-5 per 1M-customer scan)
+    // cannot recur and hold the watermark for ever.
+    const seen = new IdFingerprintSet(fingerprintSeed(`${this.options.owner} ${clock().toISOString()}`));
     let previousPage = new Set<string>();
     let checkResume = resumed.offset > 0;
     let stalled = 0;
@@ -635,7 +640,7 @@ class ScanRun {
           throw new Error(
             `Gleantap served ${STALL_PAGES} pages in a row with no customer not already read at offset ${page.offset}; it may not honour offset.`,
           );
-        for (const id of ids) seen.add(id);
+        seen.addAll(ids);
         previousPage = new Set(ids);
         await this.options.onStep?.('fetched', page);
         const changed = await this.#handlePage(page);
