@@ -4,13 +4,16 @@
  * and polling, printing each event as it is published, each opt-out digest as staff would
  * read it (one mail per app and poll page), and one summary line per poll. A subscriber
  * applies every event with the subscriber kit into a mirror, and each cycle ends with a line
- * saying whether the mirror equals the simulated Gleantap. Runs until Ctrl-C, or for
- * `--cycles N` polls.
+ * saying whether the mirror equals the simulated Gleantap. Every third cycle a member is
+ * deleted in Gleantap, and the cycle runs the two reconciliations (normally a day apart) that
+ * announce it, so the mirror stays equal, deleted customers included. Runs until Ctrl-C, or
+ * for `--cycles N` polls.
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod/mini';
 import { createAwsClients } from '../adapters.ts';
+import { DynamoReconcileStore } from '../aws/dynamo-reconcile-store.ts';
 import { DynamoStateStore } from '../aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../aws/sns-publisher.ts';
 import type { CliIo } from '../cli/main.ts';
@@ -18,6 +21,7 @@ import { loadConfig } from '../config.ts';
 import { createGleantapClient } from '../gleantap/client.ts';
 import { type PollSummary, pollApp } from '../poll.ts';
 import type { Log } from '../ports.ts';
+import { type ReconcileSummary, reconcileApp } from '../reconcile.ts';
 import { createDemoMirror, mirrorLine } from './demo-mirror.ts';
 import type { SimulatedApp } from './gleantap-simulator.ts';
 import { LOCAL_CREDENTIALS, startLocalStack } from './local-stack.ts';
@@ -44,17 +48,31 @@ const FIRST = ['Ava', 'Noah', 'Mia', 'Liam', 'Zoe', 'Ethan', 'Ivy', 'Leo'];
 const LAST = ['Garcia', 'Okafor', 'Nguyen', 'Schmidt', 'Rossi', 'Kowalski', 'Haddad', 'Silva'];
 
 /**
- * Makes a handful of realistic changes; returns a one-line description of them. Every fourth
- * cycle is the day after a campaign: several members opt out at once, which staff read as one
- * digest, not one mail each.
+ * Members needed before the demo deletes one: a reconciliation that misses more than a tenth
+ * of an app's customers deletes nobody (lib/core/reconcile.ts), so a tiny demo keeps them all.
  */
-function mutate(app: SimulatedApp, ids: string[], random: () => number, cycle: number): string {
+const MIN_MEMBERS_TO_DELETE = 20;
+
+/**
+ * Makes a handful of realistic changes; returns a one-line description of them and whether a
+ * member was deleted. Every fourth cycle is the day after a campaign: several members opt out
+ * at once, which staff read as one digest, not one mail each. Every third cycle a member is
+ * deleted.
+ */
+function mutate(
+  app: SimulatedApp,
+  ids: string[],
+  random: () => number,
+  cycle: number,
+): { readonly text: string; readonly deleted: boolean } {
   const pick = <T>(list: readonly T[]): T => {
     const item = list[Math.floor(random() * list.length)];
     if (item === undefined) throw new Error('empty list');
     return item;
   };
   const done: string[] = [];
+  // Only a member the last poll saw: one created and deleted between two polls never existed for subscribers.
+  const known = ids.length;
   const roll = random();
   if (roll < 0.5) {
     const first = pick(FIRST);
@@ -100,7 +118,20 @@ function mutate(app: SimulatedApp, ids: string[], random: () => number, cycle: n
   }
   app.touch(pick(ids));
   done.push('1 touch without change');
-  return done.join(', ');
+  const deleted = cycle % 3 === 2 && known >= MIN_MEMBERS_TO_DELETE;
+  if (deleted) {
+    const [id] = ids.splice(Math.floor(random() * known), 1);
+    if (id !== undefined) app.remove(id);
+    done.push(`1 member deleted (${id})`);
+  }
+  return { text: done.join(', '), deleted };
+}
+
+function reconcileLine(summary: ReconcileSummary, note: string): string {
+  return (
+    `reconcile   ${summary.outcome.padEnd(10)} seen ${String(summary.seen).padStart(4)}  live ${summary.live}  ` +
+    `missing ${summary.missing}  deleted ${summary.deleted}  (${note})\n`
+  );
 }
 
 function summaryLine(summary: PollSummary): string {
@@ -131,8 +162,9 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
   stack.sns.subscribe(stack.topicArn, (delivered) => {
     if (baseline) return;
     const event = shownEvent.parse(JSON.parse(delivered.message));
-    const fields = event.data.changed_fields?.join(', ') ?? '';
-    out(`  → ${event.type.padEnd(24)} customer ${event.subject.padEnd(6)} ${fields}\n`);
+    // A deleted event lists every watched field (as created does, for field filters): noise here.
+    const fields = event.type === 'customer.deleted' ? '' : (event.data.changed_fields?.join(', ') ?? '');
+    out(`${`  → ${event.type.padEnd(24)} customer ${event.subject.padEnd(6)} ${fields}`.trimEnd()}\n`);
   });
   // What the deployed stack's staff subscription gets: this app's digests from the alerts topic.
   stack.sns.subscribe(
@@ -162,6 +194,12 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
     log,
     clock: () => new Date(),
   };
+  const reconcileStore = new DynamoReconcileStore({ client: aws.dynamodb, tableName: stack.tableName });
+  const reconcile = () =>
+    reconcileApp(
+      { ...deps, reconcileStore },
+      { appId: APP_ID, owner: `local:${hostname()}:${process.pid}`, pageSize: 100 },
+    );
   const poll = () =>
     pollApp(deps, {
       appId: APP_ID,
@@ -187,10 +225,22 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
         () => undefined,
       );
       if (io.signal?.aborted) break;
-      out(`\nCycle ${cycle}: Gleantap sees ${mutate(app, ids, random, cycle)}.\n`);
+      const changes = mutate(app, ids, random, cycle);
+      out(`\nCycle ${cycle}: Gleantap sees ${changes.text}.\n`);
       const summary = await poll();
       await stack.sns.settled();
       out(summaryLine(summary));
+      if (changes.deleted) {
+        // Deployed, these are two daily runs: absence is weak evidence, so a customer is
+        // announced deleted only when two complete full scans missed it.
+        const first = await reconcile();
+        await stack.sns.settled();
+        out(reconcileLine(first, 'missing once: a suspect, nothing published'));
+        const second = await reconcile();
+        await stack.sns.settled();
+        out(reconcileLine(second, "the next day's scan: missing twice, announced"));
+        if (first.outcome !== 'conclusive' || second.outcome !== 'conclusive') exit = 1;
+      }
       const comparison = mirror.compare(app.members());
       out(mirrorLine(comparison));
       if (summary.outcome === 'failed' || !comparison.equal) exit = 1;

@@ -31,7 +31,7 @@ describe('the demo subscriber mirror', () => {
     });
   });
 
-  it('ends every cycle of npm start with the mirror equal to the simulated Gleantap', async () => {
+  it('ends every cycle of npm start with the mirror equal to the simulated Gleantap, a deleted member included', async () => {
     let stdout = '';
     const exit = await runLocalDemo({
       cycles: 3,
@@ -44,5 +44,13 @@ describe('the demo subscriber mirror', () => {
     expect(exit, stdout).toBe(0);
     expect(lines).toHaveLength(4);
     for (const line of lines) expect(line).toContain('equal to the simulated Gleantap');
+    // Cycle 2 deletes a member; two reconciliations announce it before the mirror is compared.
+    const deleted = /1 member deleted \((\w+)\)/.exec(stdout)?.[1];
+    expect(deleted, stdout).toBeDefined();
+    const cycle2 = stdout.slice(stdout.indexOf('Cycle 2:'), stdout.indexOf('Cycle 3:'));
+    expect(cycle2).toMatch(/reconcile +conclusive .*missing 1 +deleted 0/);
+    expect(cycle2).toMatch(new RegExp(`→ customer\\.deleted +customer ${deleted}\\n`));
+    expect(cycle2).toMatch(/reconcile +conclusive .*missing 1 +deleted 1/);
+    expect(cycle2).toMatch(/subscriber mirror: 30 customers, equal/);
   });
 });
