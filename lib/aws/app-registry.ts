@@ -2,13 +2,9 @@
  * The app registry: which Gleantap apps the deployment polls, and how, as items in the state
  * table, so `npx gleantap-notifier apps add|remove|list` changes the fleet without a redeploy.
  *
- * Item (one partition, listed with one Query; 5,000 apps are about 0.5 MB, one or two pages):
- * - registered app  pk `REGISTRY`  sk `APP#<appId>`
- *   `app` (S) the app id, `at` (S) when it was added (ISO), `src` (S) `cli` or `context`
- *   (seeded from the `gleantap:appIds` CDK context), `paused` (BOOL), `iv` (N, optional)
- *   minutes between polls when not every dispatch interval.
- * No customer data lives here, and the key prefixes `C#`, `A#` and `E#` of the other items
- * cannot collide with `REGISTRY`.
+ * One item per app (pk `REGISTRY`, sk `APP#<appId>`, in one partition listed with one Query;
+ * 5,000 apps are about 0.5 MB, one or two pages), its attributes documented with the other
+ * items of the table in table-schema.ts. No customer data lives here.
  */
 import {
   type AttributeValue,

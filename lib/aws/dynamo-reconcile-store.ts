@@ -80,12 +80,10 @@ function toState(appId: string, item: Record<string, AttributeValue>): Reconcile
 }
 
 /**
- * Reconciliation storage in the state table (layout in table-schema.ts):
- * - `A#<app>` / `RECONCILE`: the claim (`rOwner`, `rExpires`), the run in progress (`rRun`),
- *   the suspects' run (`rSus`) and the last outcome (`rLast`, JSON);
- * - `R#<app>#<run>` / `P#<offset>`: the ids one page returned (`i`, JSON) and its row count (`n`);
- * - `R#<app>#<run>` / `M#<chunk>`: that run's missing ids, the next run's suspects.
- * Run items expire after RECONCILE_RETENTION_DAYS (the table's TTL attribute).
+ * Reconciliation storage in the state table: the `A#<app>` / `RECONCILE` item (the claim, the
+ * run in progress, the suspects' run, the last outcome) and the run's page and suspect items
+ * under `R#<app>#<run>`, which expire after RECONCILE_RETENTION_DAYS. Their attributes and the
+ * condition of each write are documented once, in table-schema.ts.
  */
 export class DynamoReconcileStore implements ReconcileStore {
   readonly #client: DynamoDBClient;

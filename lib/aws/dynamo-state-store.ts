@@ -191,20 +191,9 @@ export function archivePartition(appId: string, time: string, eventId: string): 
  * the per-app state item, so every checkpoint write is conditioned on still holding it, and
  * each snapshot commit is conditioned on the version its diff was computed against.
  *
- * Items (short attribute names keep reads cheap):
- * - state `A#<app>` / `STATE`: `leaseOwner`, `leaseExpiresAt` (ms), `watermark`,
- *   `previousWatermark` (start of the complete scan before the watermark's: the next window
- *   reaches back to it), `checkpoint` (the scheduled scan's) and `resyncCheckpoint` (a
- *   resync's, never touched by scheduled polls) and `lastPoll` (JSON), and `intent`: the write-ahead record of the page being published,
- *   JSON `[{c: customer id, v: version, h: hash, f: fields, b: {h: base hash, p: previous} | null}]`,
- *   written with the lease condition before publishing and removed once its versions are
- *   committed or marked pending.
- * - snapshot `C#<app>#<customer>` / `S`: `c` customer id, `h` hash, `v` committed version,
- *   `f` fields (JSON); and while a version is published but not committed, `pv` its version,
- *   `ph` its hash and `p` JSON `{f, b}` as in the intent. A committed write replaces the item,
- *   which removes them. An item may hold only a pending version (no `v`) for a customer
- *   whose `customer.created` went out but was never committed.
- * - archived event `E#<app>#<day>#<shard>` / `<time>#<id>` (see {@link archivePartition}).
+ * The items it reads and writes (snapshots, the poll state with its lease, archived events),
+ * their short attribute names and the condition of each write are documented once, in
+ * table-schema.ts.
  */
 export class DynamoStateStore implements StateStore {
   readonly #client: DynamoDBClient;
