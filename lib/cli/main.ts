@@ -11,6 +11,7 @@ import { EVENT_TYPES } from '../core/settings.ts';
 import type { OutboundMessage } from '../core/types.ts';
 import { isEmptyBaseline, type PollSummary } from '../poll.ts';
 import type { EventPublisher, Log, PollState, StateStore } from '../ports.ts';
+import { emptyStateStore } from './dry-run-store.ts';
 import { cliVersion, commandHelp, HELP } from './help.ts';
 import { EXIT_INTERRUPTED } from './interrupts.ts';
 import { createStreamLog, isLogLevel, type LogLevel } from './stderr-log.ts';
@@ -259,7 +260,6 @@ async function pollCommand(
     createAwsClients,
     createGleantapClient,
     DynamoStateStore,
-    MemoryStateStore,
     pollApp,
     keysForApp,
     resolveGleantapKeyring,
@@ -279,7 +279,7 @@ async function pollCommand(
   const store: StateStore =
     aws && config.tableName
       ? new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName })
-      : new MemoryStateStore();
+      : emptyStateStore;
   const publisher: EventPublisher =
     aws && config.topicArn && !dryRun
       ? new SnsPublisher({ client: aws.sns, topicArn: config.topicArn })

@@ -8,5 +8,4 @@ export { createStateTable } from '../aws/create-table.ts';
 export { DynamoStateStore } from '../aws/dynamo-state-store.ts';
 export { SnsPublisher } from '../aws/sns-publisher.ts';
 export { createGleantapClient } from '../gleantap/client.ts';
-export { MemoryStateStore } from '../local/memory-state-store.ts';
 export { pollApp } from '../poll.ts';
