@@ -7,7 +7,7 @@
  */
 import { App, Errors, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ControlTowerChecks } from '../lib/infra/control-tower-checks.ts';
+import { ControlTowerChecks } from '../dev/control-tower-checks.ts';
 import { ContextError, stackPropsFromContext } from '../lib/infra/notifier-context.ts';
 import { NotifierStack } from '../lib/infra/notifier-stack.ts';
 

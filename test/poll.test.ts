@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_WATCHED_FIELDS } from '../lib/core/content-hash.ts';
 import { parseCustomer } from '../lib/core/customer.ts';
 import type { Customer, OutboundMessage } from '../lib/core/types.ts';
-import { MemoryStateStore } from '../lib/local/memory-state-store.ts';
 import { LEASE_GRACE_MS, type PollOptions, pollApp } from '../lib/poll.ts';
 import type { CustomerPage, CustomerSource, EventPublisher, PageRequest } from '../lib/ports.ts';
 import { silentLog } from './support/harness.ts';
+import { MemoryStateStore } from './support/memory-state-store.ts';
 
 function customer(id: number, location = 'Downtown'): Customer {
   const parsed = parseCustomer({

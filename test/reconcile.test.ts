@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS } from '../dev/local-stack.ts';
 import { DynamoReconcileStore } from '../lib/aws/dynamo-reconcile-store.ts';
 import { parseCustomer } from '../lib/core/customer.ts';
 import type { GleantapNotifierEvent } from '../lib/core/event-types.ts';
-import { LOCAL_CREDENTIALS } from '../lib/local/local-stack.ts';
 import { pollApp } from '../lib/poll.ts';
 import type { CustomerSource } from '../lib/ports.ts';
 import { type ReconcileOptions, reconcileApp } from '../lib/reconcile.ts';

@@ -136,7 +136,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'unlock':
         return await unlockCommand(rest, io);
       case 'local': {
-        const { runLocalDemo } = await import('../local/local-demo.ts');
+        const { runLocalDemo } = await import('../../dev/local-demo.ts');
         const values = parse(rest, {
           cycles: { type: 'string' },
           interval: { type: 'string' },

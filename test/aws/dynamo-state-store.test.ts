@@ -4,10 +4,10 @@ import {
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../dev/local-stack.ts';
 import { createStateTable } from '../../lib/aws/create-table.ts';
 import { ARCHIVE_SHARDS, archivePartition, DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import type { OutboundMessage, PendingEntry, Snapshot } from '../../lib/core/types.ts';
-import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import { type Checkpoint, LeaseLostError } from '../../lib/ports.ts';
 
 const snap = (id: string, version = 1, hash = `h-${id}-${version}`): Snapshot => ({

@@ -1,10 +1,10 @@
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS } from '../../dev/local-stack.ts';
+import { type SnsStandIn, startSnsStandIn } from '../../dev/sns-stand-in.ts';
 import { explainSnsErrors } from '../../lib/aws/service-errors.ts';
 import { entrySize, MAX_BATCH_BYTES, planBatches, SnsPublisher } from '../../lib/aws/sns-publisher.ts';
 import type { OutboundMessage } from '../../lib/core/types.ts';
-import { LOCAL_CREDENTIALS } from '../../lib/local/local-stack.ts';
-import { type SnsStandIn, startSnsStandIn } from '../../lib/local/sns-stand-in.ts';
 
 function message(id: string, bytes = 100): OutboundMessage {
   const body = JSON.stringify({ id, pad: 'x'.repeat(bytes) });

@@ -17,18 +17,19 @@
  * - Paging follows the real client's rule; {@link checkPagingModel} runs the real client
  *   against the HTTP simulator beside this model and fails the bench if they differ.
  */
-import { parseCustomer } from '../../lib/core/customer.ts';
-import type { Customer, JsonValue, OutboundMessage, Rejection } from '../../lib/core/types.ts';
-import { createGleantapClient } from '../../lib/gleantap/client.ts';
+
 import {
   type SimulatedApp,
   type SourceQuirks,
   startGleantapSimulator,
-} from '../../lib/local/gleantap-simulator.ts';
-import { MemoryStateStore } from '../../lib/local/memory-state-store.ts';
-import { seededRandom } from '../../lib/local/seeded-random.ts';
+} from '../../dev/gleantap-simulator.ts';
+import { seededRandom } from '../../dev/seeded-random.ts';
+import { parseCustomer } from '../../lib/core/customer.ts';
+import type { Customer, JsonValue, OutboundMessage, Rejection } from '../../lib/core/types.ts';
+import { createGleantapClient } from '../../lib/gleantap/client.ts';
 import { type PollDependencies, type PollOptions, pollApp } from '../../lib/poll.ts';
 import type { CustomerPage, CustomerSource, EventPublisher, Log, PageRequest } from '../../lib/ports.ts';
+import { MemoryStateStore } from '../support/memory-state-store.ts';
 
 const DAY_MS = 86_400_000;
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };

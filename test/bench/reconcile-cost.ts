@@ -12,13 +12,13 @@ import {
   ScanCommand,
   type ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
+import { LOCAL_CREDENTIALS, type LocalStack } from '../../dev/local-stack.ts';
 import { createAwsClients } from '../../lib/adapters.ts';
 import { DynamoReconcileStore } from '../../lib/aws/dynamo-reconcile-store.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createGleantapClient } from '../../lib/gleantap/client.ts';
-import { LOCAL_CREDENTIALS, type LocalStack } from '../../lib/local/local-stack.ts';
 import type { Log } from '../../lib/ports.ts';
 import { type ReconcileSummary, reconcileApp } from '../../lib/reconcile.ts';
 import type { CostRow } from './cost-model.ts';

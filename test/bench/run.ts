@@ -14,9 +14,9 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
+import type { SimulatedApp } from '../../dev/gleantap-simulator.ts';
+import { startLocalStack } from '../../dev/local-stack.ts';
 import { parseOptout } from '../../lib/core/customer.ts';
-import type { SimulatedApp } from '../../lib/local/gleantap-simulator.ts';
-import { startLocalStack } from '../../lib/local/local-stack.ts';
 import {
   buildChild,
   type ChildJob,

@@ -7,10 +7,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CreateTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type SnsStandIn, startSnsStandIn } from '../../dev/sns-stand-in.ts';
 import { createAlertWatchHandler } from '../../functions/alert-watch/handler.ts';
 import { ALERT_WATCH_ENVIRONMENT } from '../../lib/alert-watch-environment.ts';
 import { checkAlertSubscriptions, PENDING_CONFIRMATION } from '../../lib/core/alert-subscriptions.ts';
-import { type SnsStandIn, startSnsStandIn } from '../../lib/local/sns-stand-in.ts';
 import { AlertWatchMetricName, METRICS_NAMESPACE } from '../../lib/metric-names.ts';
 
 describe('checkAlertSubscriptions', () => {

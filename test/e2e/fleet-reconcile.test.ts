@@ -1,13 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../dev/local-stack.ts';
 import { createHandler } from '../../functions/poller/handler.ts';
 import { parseQueuedTask } from '../../functions/poller/sqs-batch.ts';
 import { isReconcileDue, tickOf } from '../../lib/core/dispatch-plan.ts';
-import { type LocalFleet, startLocalFleet } from '../../lib/local/local-fleet.ts';
-import { type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import { METRICS_NAMESPACE, MetricName } from '../../lib/metric-names.ts';
 import { eventOf } from '../support/harness.ts';
+import { type LocalFleet, startLocalFleet } from '../support/local-fleet.ts';
 
 /**
  * The daily reconciliation as deployed: the dispatcher enqueues `{"appId", "task": "reconcile"}`

@@ -2,12 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../dev/local-stack.ts';
 import { createHandler } from '../../functions/poller/handler.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { runCli } from '../../lib/cli/main.ts';
-import { type LocalFleet, startLocalFleet } from '../../lib/local/local-fleet.ts';
-import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import { METRICS_NAMESPACE } from '../../lib/metric-names.ts';
+import { type LocalFleet, startLocalFleet } from '../support/local-fleet.ts';
 
 /**
  * The deployed shape on this machine: apps in the registry, the dispatcher enqueuing one poll

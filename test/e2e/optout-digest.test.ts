@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
+import type { DeliveredMessage } from '../../dev/sns-stand-in.ts';
 import { OPTOUT_DIGEST_TYPE } from '../../lib/core/optout-digest.ts';
-import type { DeliveredMessage } from '../../lib/local/sns-stand-in.ts';
 import { pollApp } from '../../lib/poll.ts';
 import type { AlertPublisher } from '../../lib/ports.ts';
 import { type Harness, runCliProcess, startHarness } from '../support/harness.ts';

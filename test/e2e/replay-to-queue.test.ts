@@ -8,10 +8,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
-import { type SqsStandIn, startSqsStandIn } from '../../lib/local/sqs-stand-in.ts';
+import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../dev/local-stack.ts';
 import { parseEvent } from '../../lib/subscriber/parse-event.ts';
 import { runCliProcess } from '../support/harness.ts';
+import { type SqsStandIn, startSqsStandIn } from '../support/sqs-stand-in.ts';
 
 const APP = 'studio-replay';
 

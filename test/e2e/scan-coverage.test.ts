@@ -6,7 +6,7 @@
  * and window tests.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatorClock } from '../../lib/local/gleantap-simulator.ts';
+import { SimulatorClock } from '../../dev/gleantap-simulator.ts';
 import { type PollOptions, pollApp } from '../../lib/poll.ts';
 import type { CustomerPage } from '../../lib/ports.ts';
 import { type Harness, startHarness } from '../support/harness.ts';

@@ -2,11 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../dev/local-stack.ts';
 import { createHandler } from '../../functions/poller/handler.ts';
 import { createWatchdogHandler } from '../../functions/watchdog/handler.ts';
 import { DynamoAppRegistry } from '../../lib/aws/app-registry.ts';
 import { assessFleet } from '../../lib/core/app-health.ts';
-import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import { METRICS_NAMESPACE, MetricName } from '../../lib/metric-names.ts';
 
 const context = { awsRequestId: 'req', getRemainingTimeInMillis: () => 240_000 };

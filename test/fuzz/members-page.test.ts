@@ -18,10 +18,10 @@ import { DEFAULT_WATCHED_FIELDS } from '../../lib/core/content-hash.ts';
 import { parseMembersPage } from '../../lib/core/customer.ts';
 import type { OutboundMessage } from '../../lib/core/types.ts';
 import { createGleantapClient, type GleantapClient } from '../../lib/gleantap/client.ts';
-import { MemoryStateStore } from '../../lib/local/memory-state-store.ts';
 import { pollApp } from '../../lib/poll.ts';
 import type { EventPublisher } from '../../lib/ports.ts';
 import { recordingLog } from '../support/harness.ts';
+import { MemoryStateStore } from '../support/memory-state-store.ts';
 
 const PARSE_RUNS = Number(process.env.FUZZ_PARSE_RUNS ?? 10_000);
 const POLL_RUNS = Number(process.env.FUZZ_POLL_RUNS ?? 1000);

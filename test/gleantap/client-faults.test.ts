@@ -1,7 +1,7 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FaultRule, PagePosition } from '../../dev/gleantap-simulator.ts';
 import { GleantapBadResponseError, GleantapRetriesExhaustedError } from '../../lib/gleantap/errors.ts';
-import type { FaultRule, PagePosition } from '../../lib/local/gleantap-simulator.ts';
 import { closeHarnesses, collect, failureOf, groundTruthIds, harness, idsOf, request } from './harness.ts';
 
 afterEach(closeHarnesses);

@@ -2,6 +2,12 @@
  * Test harness: a Gleantap simulator plus a client pointed at it, with a fake clock and a
  * recording sleep so retry timing is asserted without waiting.
  */
+
+import {
+  type GleantapSimulator,
+  type GleantapSimulatorOptions,
+  startGleantapSimulator,
+} from '../../dev/gleantap-simulator.ts';
 import type { JsonValue } from '../../lib/core/types.ts';
 import {
   createGleantapClient,
@@ -10,11 +16,6 @@ import {
   type PageInfo,
   type RetryInfo,
 } from '../../lib/gleantap/client.ts';
-import {
-  type GleantapSimulator,
-  type GleantapSimulatorOptions,
-  startGleantapSimulator,
-} from '../../lib/local/gleantap-simulator.ts';
 import type { CustomerPage, PageRequest } from '../../lib/ports.ts';
 
 /** Distinctive keys, so a leak is easy to find in any serialisation. */

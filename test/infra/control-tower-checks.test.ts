@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ControlTowerChecks, controlId } from '../../lib/infra/control-tower-checks.ts';
+import { ControlTowerChecks, controlId } from '../../dev/control-tower-checks.ts';
 import { NotifierStack } from '../../lib/infra/notifier-stack.ts';
 
 function check(app: App): { id: string; resources: string[] }[] {

@@ -4,14 +4,14 @@
  * deletions, and a clock that moves by days.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JsonValue } from '../../lib/core/types.ts';
 import {
   GET_CUSTOMERS_PATH,
   type GleantapSimulator,
   type GleantapSimulatorOptions,
   SimulatorClock,
   startGleantapSimulator,
-} from '../../lib/local/gleantap-simulator.ts';
+} from '../../dev/gleantap-simulator.ts';
+import type { JsonValue } from '../../lib/core/types.ts';
 
 let sims: GleantapSimulator[] = [];
 async function start(options: GleantapSimulatorOptions = {}): Promise<GleantapSimulator> {

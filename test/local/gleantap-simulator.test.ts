@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JsonValue } from '../../lib/core/types.ts';
 import {
   GET_CUSTOMERS_PATH,
   type GleantapSimulator,
   type GleantapSimulatorOptions,
   startGleantapSimulator,
-} from '../../lib/local/gleantap-simulator.ts';
+} from '../../dev/gleantap-simulator.ts';
+import type { JsonValue } from '../../lib/core/types.ts';
 
 let sims: GleantapSimulator[] = [];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createDemoMirror } from '../../lib/local/demo-mirror.ts';
-import { runLocalDemo } from '../../lib/local/local-demo.ts';
+import { createDemoMirror } from '../../dev/demo-mirror.ts';
+import { runLocalDemo } from '../../dev/local-demo.ts';
 import { type FixtureMessage, historyMessages, member } from '../subscriber/event-fixtures.ts';
 import { silentLog } from '../support/harness.ts';
 

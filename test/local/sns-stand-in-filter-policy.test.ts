@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-sns';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compileFilterPolicy, matchesFilterPolicy } from '../../lib/local/sns-stand-in/filter-policy.ts';
-import { type SnsStandIn, startSnsStandIn } from '../../lib/local/sns-stand-in.ts';
+import { compileFilterPolicy, matchesFilterPolicy } from '../../dev/sns-stand-in/filter-policy.ts';
+import { type SnsStandIn, startSnsStandIn } from '../../dev/sns-stand-in.ts';
 
 let standIn: SnsStandIn;
 let sns: SNSClient;

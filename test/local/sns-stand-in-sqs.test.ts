@@ -1,9 +1,9 @@
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../lib/local/local-stack.ts';
-import { type SnsStandIn, startSnsStandIn } from '../../lib/local/sns-stand-in.ts';
-import { type SqsStandIn, startSqsStandIn } from '../../lib/local/sqs-stand-in.ts';
+import { LOCAL_CREDENTIALS } from '../../dev/local-stack.ts';
+import { type SnsStandIn, startSnsStandIn } from '../../dev/sns-stand-in.ts';
+import { type SqsStandIn, startSqsStandIn } from '../support/sqs-stand-in.ts';
 
 describe('SNS stand-in delivering to SQS queues', () => {
   let sqs: SqsStandIn;

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type DeliveredMessage, type SnsStandIn, startSnsStandIn } from '../../lib/local/sns-stand-in.ts';
+import { type DeliveredMessage, type SnsStandIn, startSnsStandIn } from '../../dev/sns-stand-in.ts';
 
 const client = (standIn: SnsStandIn, maxAttempts = 1): SNSClient =>
   new SNSClient({

@@ -9,11 +9,11 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RawMember } from '../../dev/gleantap-simulator.ts';
+import { LOCAL_CREDENTIALS } from '../../dev/local-stack.ts';
+import { seededRandom } from '../../dev/seeded-random.ts';
 import { DynamoReconcileStore } from '../../lib/aws/dynamo-reconcile-store.ts';
 import { parseCustomer } from '../../lib/core/customer.ts';
-import type { RawMember } from '../../lib/local/gleantap-simulator.ts';
-import { LOCAL_CREDENTIALS } from '../../lib/local/local-stack.ts';
-import { seededRandom } from '../../lib/local/seeded-random.ts';
 import { pollApp } from '../../lib/poll.ts';
 import { type ReconcileOptions, type ReconcileSummary, reconcileApp } from '../../lib/reconcile.ts';
 import { type Harness, startHarness } from '../support/harness.ts';

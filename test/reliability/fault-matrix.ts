@@ -7,6 +7,8 @@
  * Everything random in a run comes from its seed (population, changes, fault plan, kill
  * point), so `FAULT_SEED=n` replays run n; only timing (prefetch, the moment a kill lands) varies.
  */
+
+import type { FaultHandle, FaultKind, PagePosition, SimulatedApp } from '../../dev/gleantap-simulator.ts';
 import {
   canonicalJson,
   contentHash,
@@ -16,12 +18,6 @@ import {
 import { parseCustomer } from '../../lib/core/customer.ts';
 import type { GleantapNotifierEvent } from '../../lib/core/event-types.ts';
 import type { Customer, JsonValue } from '../../lib/core/types.ts';
-import type {
-  FaultHandle,
-  FaultKind,
-  PagePosition,
-  SimulatedApp,
-} from '../../lib/local/gleantap-simulator.ts';
 import { type PollOptions, type PollSummary, pollApp } from '../../lib/poll.ts';
 import { startCliProcess } from '../support/cli-process.ts';
 import type { FaultStack } from '../support/fault-stack.ts';

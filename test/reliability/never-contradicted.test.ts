@@ -8,8 +8,8 @@
  * mirror starts complete and must end equal to the simulator's population.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimulatedApp } from '../../dev/gleantap-simulator.ts';
 import { parseMembersPage } from '../../lib/core/customer.ts';
-import type { SimulatedApp } from '../../lib/local/gleantap-simulator.ts';
 import { pollApp } from '../../lib/poll.ts';
 import type { CustomerSource, EventPublisher, StateStore } from '../../lib/ports.ts';
 import { type Harness, recordingLog, startHarness } from '../support/harness.ts';

@@ -22,12 +22,11 @@
  * recording publisher) so hundreds of runs fit in seconds.
  */
 import fc from 'fast-check';
+import { SimulatedApp, SimulatorClock, type SourceQuirks } from '../../dev/gleantap-simulator.ts';
+import { seededRandom } from '../../dev/seeded-random.ts';
 import { DEFAULT_WATCHED_FIELDS } from '../../lib/core/content-hash.ts';
 import { parseMembersPage } from '../../lib/core/customer.ts';
 import type { JsonValue, OutboundMessage } from '../../lib/core/types.ts';
-import { SimulatedApp, SimulatorClock, type SourceQuirks } from '../../lib/local/gleantap-simulator.ts';
-import { MemoryStateStore } from '../../lib/local/memory-state-store.ts';
-import { seededRandom } from '../../lib/local/seeded-random.ts';
 import { type PollSummary, pollApp } from '../../lib/poll.ts';
 import type {
   CustomerPage,
@@ -38,6 +37,7 @@ import type {
   StateStore,
 } from '../../lib/ports.ts';
 import { silentLog } from '../support/harness.ts';
+import { MemoryStateStore } from '../support/memory-state-store.ts';
 import { contentOf, type ModelEvent, SubscriberModel } from '../support/subscriber-model.ts';
 
 const APP = 'model-app';

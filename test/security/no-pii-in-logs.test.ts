@@ -19,9 +19,9 @@ import { createStreamLog } from '../../lib/cli/stderr-log.ts';
 import { DEFAULT_WATCHED_FIELDS } from '../../lib/core/content-hash.ts';
 import { createGleantapClient } from '../../lib/gleantap/client.ts';
 import { maskJsonValues } from '../../lib/gleantap/errors.ts';
-import { MemoryStateStore } from '../../lib/local/memory-state-store.ts';
 import { pollApp } from '../../lib/poll.ts';
 import { type Harness, runCliProcess, startHarness } from '../support/harness.ts';
+import { MemoryStateStore } from '../support/memory-state-store.ts';
 
 const API_KEY = 'gtk-API-7f3a9c51e2';
 const SECRET_KEY = 'gts-SECRET-42d1e8b07c';

@@ -1,6 +1,6 @@
 /** A dynalite on 127.0.0.1 and clients of it, for the subscriber state tests. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, startDynalite } from '../../lib/local/local-stack.ts';
+import { LOCAL_CREDENTIALS, startDynalite } from '../../dev/local-stack.ts';
 
 export interface LocalDynamo {
   readonly endpoint: string;

@@ -1,6 +1,6 @@
 import selfsigned from 'selfsigned';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type SnsSigning, signSnsMessage } from '../../lib/local/sns-stand-in/signing.ts';
+import { type SnsSigning, signSnsMessage } from '../../dev/sns-stand-in/signing.ts';
 import {
   confirmSubscription,
   createSnsVerifier,

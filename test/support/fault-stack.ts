@@ -22,10 +22,10 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../dev/local-stack.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
 import { createGleantapClient, type GleantapClient } from '../../lib/gleantap/client.ts';
-import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import type { PollDependencies } from '../../lib/poll.ts';
 import type { Log } from '../../lib/ports.ts';
 import { assertPublishedContract } from './event-contract.ts';

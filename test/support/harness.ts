@@ -3,6 +3,8 @@
  * dynalite, the SNS stand-in and the Gleantap simulator on 127.0.0.1.
  */
 import { randomUUID } from 'node:crypto';
+import type { GleantapSimulatorOptions } from '../../dev/gleantap-simulator.ts';
+import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../dev/local-stack.ts';
 import { createAwsClients } from '../../lib/adapters.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
@@ -10,8 +12,6 @@ import { loadConfig } from '../../lib/config.ts';
 import { DEFAULT_WATCHED_FIELDS } from '../../lib/core/content-hash.ts';
 import type { GleantapNotifierEvent } from '../../lib/core/event-types.ts';
 import { createGleantapClient, type GleantapClientOptions } from '../../lib/gleantap/client.ts';
-import type { GleantapSimulatorOptions } from '../../lib/local/gleantap-simulator.ts';
-import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import type { PollDependencies, PollOptions } from '../../lib/poll.ts';
 import type { Log } from '../../lib/ports.ts';
 import { startCliProcess } from './cli-process.ts';

@@ -7,11 +7,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalStack } from '../../dev/local-stack.ts';
+import { LOCAL_CREDENTIALS } from '../../dev/local-stack.ts';
 import { createDispatcherHandler } from '../../functions/dispatcher/handler.ts';
-import { DynamoAppRegistry } from '../aws/app-registry.ts';
-import type { DispatchSummary } from '../dispatch.ts';
-import type { LocalStack } from './local-stack.ts';
-import { LOCAL_CREDENTIALS } from './local-stack.ts';
+import { DynamoAppRegistry } from '../../lib/aws/app-registry.ts';
+import type { DispatchSummary } from '../../lib/dispatch.ts';
 import { type PollQueueConsumer, startPollQueueConsumer } from './poll-queue-consumer.ts';
 import { type SqsStandIn, startSqsStandIn } from './sqs-stand-in.ts';
 

@@ -31,7 +31,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { JsonObject, JsonValue } from '../core/types.ts';
+import type { JsonObject, JsonValue } from '../lib/core/types.ts';
 import { type FaultKind, type FaultRule, SimulatorFaults } from './gleantap-simulator/faults.ts';
 import {
   type PopulationEntry,

@@ -1,4 +1,4 @@
-import type { OutboundMessage, PendingEntry, Snapshot } from '../core/types.ts';
+import type { OutboundMessage, PendingEntry, Snapshot } from '../../lib/core/types.ts';
 import {
   type ArchiveQuery,
   type Checkpoint,
@@ -10,7 +10,7 @@ import {
   type SnapshotHead,
   type StateStore,
   slotOf,
-} from '../ports.ts';
+} from '../../lib/ports.ts';
 
 /**
  * An in-process StateStore with the same conditional semantics as the DynamoDB adapter.

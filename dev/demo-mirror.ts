@@ -3,12 +3,12 @@
  * (parse, validate, apply once) into an in-memory mirror of the customers, and compares
  * the mirror with what the simulated Gleantap holds, as a downstream system would hope.
  */
-import { canonicalJson } from '../core/content-hash.ts';
-import { parseCustomer } from '../core/customer.ts';
-import type { Customer, JsonValue } from '../core/types.ts';
-import { applyOnce } from '../subscriber/apply-once.ts';
-import { createMemoryApplyOnceStore } from '../subscriber/memory-apply-once-store.ts';
-import { safeParseEvent } from '../subscriber/parse-event.ts';
+import { canonicalJson } from '../lib/core/content-hash.ts';
+import { parseCustomer } from '../lib/core/customer.ts';
+import type { Customer, JsonValue } from '../lib/core/types.ts';
+import { applyOnce } from '../lib/subscriber/apply-once.ts';
+import { createMemoryApplyOnceStore } from '../lib/subscriber/memory-apply-once-store.ts';
+import { safeParseEvent } from '../lib/subscriber/parse-event.ts';
 
 /** How the mirror compares with the source. */
 export interface MirrorComparison {

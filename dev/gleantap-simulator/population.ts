@@ -7,7 +7,7 @@
  * changes, and the `updated_since` view is cached per date until the population changes,
  * so serving a page costs O(page) after the first request of a scan.
  */
-import type { JsonValue } from '../../core/types.ts';
+import type { JsonValue } from '../../lib/core/types.ts';
 import { hashString, seededRandom } from '../seeded-random.ts';
 
 /** A member record as the simulator serves it (documented fields in varied representations, plus any extras). */

@@ -6,9 +6,9 @@
  */
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import dynalite from 'dynalite';
-import { createAwsClients } from '../adapters.ts';
-import { createStateTable } from '../aws/create-table.ts';
-import { loadConfig } from '../config.ts';
+import { createAwsClients } from '../lib/adapters.ts';
+import { createStateTable } from '../lib/aws/create-table.ts';
+import { loadConfig } from '../lib/config.ts';
 import {
   type GleantapSimulator,
   type GleantapSimulatorOptions,
