@@ -16,25 +16,15 @@ import { createAwsClients } from '../lib/adapters.ts';
 import { DynamoReconcileStore } from '../lib/aws/dynamo-reconcile-store.ts';
 import { DynamoStateStore } from '../lib/aws/dynamo-state-store.ts';
 import { SnsPublisher } from '../lib/aws/sns-publisher.ts';
-import type { CliIo } from '../lib/cli/main.ts';
+import type { LocalDemoOptions } from '../lib/cli/main.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createGleantapClient } from '../lib/gleantap/client.ts';
 import { type PollSummary, pollApp } from '../lib/poll.ts';
-import type { Log } from '../lib/ports.ts';
 import { type ReconcileSummary, reconcileApp } from '../lib/reconcile.ts';
 import { createDemoMirror, mirrorLine } from './demo-mirror.ts';
 import type { SimulatedApp } from './gleantap-simulator.ts';
 import { LOCAL_CREDENTIALS, startLocalStack } from './local-stack.ts';
 import { seededRandom } from './seeded-random.ts';
-
-export interface LocalDemoOptions {
-  /** Polls after the baseline; undefined runs until the signal aborts. */
-  readonly cycles: number | undefined;
-  readonly intervalSeconds: number;
-  readonly customers: number;
-  readonly io: CliIo;
-  readonly log: Log;
-}
 
 const APP_ID = 'demo-studio';
 /** The part of a CloudEvent the demo prints. */
@@ -142,7 +132,7 @@ function summaryLine(summary: PollSummary): string {
   );
 }
 
-/** Runs the demo; resolves with the CLI exit status. */
+/** Runs the demo (the CLI's `local` in a clone); resolves with the CLI exit status. */
 export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
   const { io, log } = options;
   const out = io.stdout;

@@ -43,7 +43,8 @@ expired lease is freed; an unexpired one only with --force, after making sure it
 (shown by status) is gone: two polls of one app at once could publish out of order.`,
   local: `Usage: gleantap-notifier local [--cycles N] [--interval SECONDS] [--customers N]
 
-The embedded demo behind npm start: a simulated Gleantap, DynamoDB and SNS on this machine.`,
+The embedded demo behind npm start: a simulated Gleantap, DynamoDB and SNS on this machine.
+Needs a clone of the repository (the installed package does not ship the simulator).`,
 };
 
 /** The top-level usage text. */

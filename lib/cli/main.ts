@@ -11,35 +11,39 @@ import { EVENT_TYPES } from '../core/settings.ts';
 import type { OutboundMessage } from '../core/types.ts';
 import { isEmptyBaseline, type PollSummary } from '../poll.ts';
 import type { EventPublisher, Log, PollState, StateStore } from '../ports.ts';
+import { type CliIo, EXIT, UsageError } from './cli-contract.ts';
 import { emptyStateStore } from './dry-run-store.ts';
 import { cliVersion, commandHelp, HELP } from './help.ts';
-import { EXIT_INTERRUPTED } from './interrupts.ts';
 import { createStreamLog, isLogLevel, type LogLevel } from './stderr-log.ts';
 import { unlockApp, unlockText } from './unlock.ts';
 
+export { type CliIo, EXIT, UsageError } from './cli-contract.ts';
+
 const runtime = () => import('./runtime.ts');
 
-export interface CliIo {
-  readonly env: Environment;
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  /** True when stderr is a terminal: long scans then show a progress line. */
-  readonly stderrIsTty?: boolean;
-  /** Aborted by Ctrl-C or SIGTERM: commands stop at their next safe point. */
-  readonly signal?: AbortSignal;
-  /**
-   * Registers what must be undone if the process is forced to exit before its safe point
-   * (a second Ctrl-C, or the grace period passing): releasing a lease. Returns the unregister.
-   */
-  readonly onForcedExit?: (cleanup: () => Promise<void>) => () => void;
+/** What the `local` demo is given: its parsed flags, and the CLI's io and log. */
+export interface LocalDemoOptions {
+  /** Polls after the baseline; undefined runs until the signal aborts. */
+  readonly cycles: number | undefined;
+  readonly intervalSeconds: number;
+  readonly customers: number;
+  readonly io: CliIo;
+  readonly log: Log;
 }
 
-/** Exit statuses of the CLI contract. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: EXIT_INTERRUPTED } as const;
-
-export class UsageError extends Error {
-  override name = 'UsageError';
+/**
+ * Commands whose code lives in dev/ (the simulator and stand-ins behind `npm start`), which
+ * the package does not ship: a clone's entry point (dev/gleantap-notifier.ts) passes them, the
+ * installed CLI has none and says that `local` needs a clone.
+ */
+export interface CloneCommands {
+  /** Runs the embedded demo; resolves with the exit status. */
+  readonly local?: (options: LocalDemoOptions) => Promise<number>;
 }
+
+/** What `local` answers where the demo is not there: the installed package. */
+export const LOCAL_NEEDS_A_CLONE =
+  'local runs the embedded demo, which only a clone of the repository has (git clone, npm ci, then npm start): the installed package ships the notifier without the simulator and stand-ins.';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -92,8 +96,11 @@ function logLevel(env: Environment, fallback: LogLevel): LogLevel {
   return raw;
 }
 
-/** Runs the CLI with argv (without node and script) and returns the exit status. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+/**
+ * Runs the CLI with argv (without node and script) and returns the exit status; `clone`
+ * brings the commands only a clone of the repository has.
+ */
+export async function runCli(argv: readonly string[], io: CliIo, clone: CloneCommands = {}): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-V' || command === 'version') {
     io.stdout(`${cliVersion()}\n`);
@@ -136,13 +143,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'unlock':
         return await unlockCommand(rest, io);
       case 'local': {
-        const { runLocalDemo } = await import('../../dev/local-demo.ts');
         const values = parse(rest, {
           cycles: { type: 'string' },
           interval: { type: 'string' },
           customers: { type: 'string' },
         });
-        return await runLocalDemo({
+        if (clone.local === undefined) throw new UsageError(LOCAL_NEEDS_A_CLONE);
+        return await clone.local({
           cycles: parsePositiveInt('cycles', values.cycles),
           intervalSeconds: parsePositiveInt('interval', values.interval) ?? 3,
           customers: parsePositiveInt('customers', values.customers) ?? 200,

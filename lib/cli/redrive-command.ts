@@ -3,7 +3,7 @@
  * subscriber's dead-letter queue back to its queue, at most `--max` (default 1000) per run.
  */
 import { parseArgs } from 'node:util';
-import { type CliIo, EXIT, UsageError } from './main.ts';
+import { type CliIo, EXIT, UsageError } from './cli-contract.ts';
 import { redrive, sqsClientFor } from './queue-delivery.ts';
 
 const HELP = `Usage: gleantap-notifier redrive --from DLQ_URL --to QUEUE_URL [--max N] [--dry-run] [--json]

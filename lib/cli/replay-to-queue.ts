@@ -3,7 +3,7 @@
  * topic, so other subscribers and the staff email get no duplicates.
  */
 import type { EventPublisher } from '../ports.ts';
-import { UsageError } from './main.ts';
+import { UsageError } from './cli-contract.ts';
 import { sendEventsToQueue, sqsClientFor } from './queue-delivery.ts';
 
 /**

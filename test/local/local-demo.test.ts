@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDemoMirror } from '../../dev/demo-mirror.ts';
 import { runLocalDemo } from '../../dev/local-demo.ts';
+import { LOCAL_NEEDS_A_CLONE, runCli } from '../../lib/cli/main.ts';
 import { type FixtureMessage, historyMessages, member } from '../subscriber/event-fixtures.ts';
 import { silentLog } from '../support/harness.ts';
 
@@ -52,5 +53,31 @@ describe('the demo subscriber mirror', () => {
     expect(cycle2).toMatch(new RegExp(`→ customer\\.deleted +customer ${deleted}\\n`));
     expect(cycle2).toMatch(/reconcile +conclusive .*missing 1 +deleted 1/);
     expect(cycle2).toMatch(/subscriber mirror: 30 customers, equal/);
+  });
+
+  it('is what the CLI runs as local in a clone; without it, local says it needs a clone', async () => {
+    const io = (sink: string[]) => ({
+      env: {},
+      stdout: (text: string) => sink.push(text),
+      stderr: (text: string) => sink.push(text),
+    });
+    const given: unknown[] = [];
+    const cloned: string[] = [];
+    const exit = await runCli(['local', '--cycles', '2', '--customers', '5'], io(cloned), {
+      local: (options) => {
+        given.push({
+          cycles: options.cycles,
+          interval: options.intervalSeconds,
+          customers: options.customers,
+        });
+        return Promise.resolve(0);
+      },
+    });
+    expect(exit).toBe(0);
+    expect(given).toEqual([{ cycles: 2, interval: 3, customers: 5 }]);
+
+    const installed: string[] = [];
+    expect(await runCli(['local', '--cycles', '2'], io(installed))).toBe(2);
+    expect(installed.join('')).toBe(`gleantap-notifier: ${LOCAL_NEEDS_A_CLONE}\n`);
   });
 });

@@ -174,7 +174,8 @@ describe('the installed package', () => {
     expect(files).toContain(path.join('dist', 'lib', 'subscriber', 'index.d.ts'));
     expect(files).toContain(path.join('dist', 'functions', 'poller', 'handler.js'));
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
-    expect(files.filter((f) => f.startsWith('test'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('test') || f.startsWith('dev'))).toEqual([]);
+    expect(files.filter((f) => f.includes('local-stack') || f.includes('simulator'))).toEqual([]);
   });
 
   it('imports only the packages it declares', async () => {
@@ -183,7 +184,7 @@ describe('the installed package', () => {
       ...Object.keys(manifest.peerDependencies ?? {}),
     ]);
     const undeclared = [...(await importedPackages(path.join(installed, 'dist')))].filter(
-      (name) => !declared.has(name) && name !== 'dynalite' && name !== 'tsx',
+      (name) => !declared.has(name),
     );
     expect(undeclared).toEqual([]);
   });
@@ -240,5 +241,11 @@ describe('the installed package', () => {
       env: localEnv(dynamo.endpoint, { NOTIFIER_TABLE_NAME: 'installed-cli' }),
     });
     expect(created.stdout).toContain('installed-cli');
+    // The demo's simulator and stand-ins live in dev/, which the package does not ship.
+    const local = await run(process.execPath, [bin, 'local', '--cycles', '1'], { cwd: project }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
+    );
+    expect(local).toEqual({ code: 2, stderr: expect.stringContaining('only a clone of the repository has') });
   });
 });
