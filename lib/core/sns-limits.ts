@@ -1,7 +1,8 @@
 /**
- * SNS's limits on one published message, in one place: the publisher batches by them, and the
- * poll checks every message of a customer's change against them before any is sent (all or
- * nothing per customer: a change whose opt-out message cannot go out must not go out half).
+ * SNS's limits in one place. Those on one published message: the publisher batches by them,
+ * and the poll checks every message of a customer's change against them before any is sent
+ * (all or nothing per customer: a change whose opt-out message cannot go out must not go out
+ * half). And the one on a subscription's filter policy, which the constructs check.
  *
  * Limits (Amazon SNS quotas, PublishBatch): 10 entries and 256 KiB per call, where SNS counts
  * the message, the subject and each attribute's name, type and value; a subject of 1 to 99
@@ -17,6 +18,11 @@ export const MAX_BATCH_BYTES = 262_144;
 export const MAX_MESSAGE_ATTRIBUTES = 10;
 /** SNS requires a `Subject` shorter than 100 characters. */
 export const MAX_SUBJECT_LENGTH = 99;
+/**
+ * SNS rejects a subscription filter policy whose value combinations exceed this (Amazon SNS
+ * quotas, filter policies): the constructs check subscriber and alert filters against it.
+ */
+export const MAX_FILTER_POLICY_COMBINATIONS = 150;
 
 /** UTF-8 length of `text` without encoding it (lone surrogates count as U+FFFD, 3 bytes). */
 export function utf8Length(text: string): number {

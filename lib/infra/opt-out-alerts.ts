@@ -4,8 +4,8 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { CfnSubscription, type ITopic, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { OPTOUT_DIGEST_TYPE } from '../core/optout-digest.ts';
+import { MAX_FILTER_POLICY_COMBINATIONS } from '../core/sns-limits.ts';
 import { AlertSubscriptionWatch } from './alert-subscription-watch.ts';
-import { MAX_FILTER_POLICY_COMBINATIONS } from './private/filter-policy.ts';
 import { propsError } from './private/validation-error.ts';
 
 /**

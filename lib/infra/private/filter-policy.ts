@@ -7,11 +7,9 @@ import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { REGISTRY_APP_ID } from '../../aws/app-registry.ts';
 import { checkEventType } from '../../core/settings.ts';
+import { MAX_FILTER_POLICY_COMBINATIONS } from '../../core/sns-limits.ts';
 import type { SubscriberOptions } from '../gleantap-change-notifier-props.ts';
 import { propsError } from './validation-error.ts';
-
-/** SNS rejects a filter policy whose value combinations exceed this. */
-export const MAX_FILTER_POLICY_COMBINATIONS = 150;
 
 /**
  * The filter policy on the message attributes `type`, `app_id` and `changed_fields`; empty

@@ -31,7 +31,7 @@ export function createEncryptionKey(scope: Construct, removalPolicy: RemovalPoli
     removalPolicy,
     pendingWindow: Duration.days(7),
   });
-  // Control Tower proactive controls (lib/infra/control-tower-checks.ts) accepted here.
+  // Control Tower proactive controls (dev/control-tower-checks.ts) accepted here.
   acknowledge(key, 'CT.KMS.PR.3', [
     "The key policy is aws-cdk-lib's default (the account may delegate through IAM) plus",
     'CloudWatch for the alarm topic; no statement in this stack grants kms:CreateGrant.',
