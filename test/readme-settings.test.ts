@@ -4,7 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { APP_ID_PATTERN, DEFAULT_GLEANTAP_BASE_URL, LOOKBACK_DAYS, PAGE_SIZE } from '../lib/core/settings.ts';
+import {
+  APP_ID_PATTERN,
+  DEFAULT_GLEANTAP_BASE_URL,
+  LOOKBACK_DAYS,
+  PAGE_SIZE,
+  RECONCILE_INTERVAL_DAYS,
+} from '../lib/core/settings.ts';
 import { CONTEXT_KEYS } from '../lib/infra/notifier-context.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -36,6 +42,7 @@ describe('README configuration tables', () => {
   it.each([
     [context.get(CONTEXT_KEYS.lookbackDays), LOOKBACK_DAYS],
     [context.get(CONTEXT_KEYS.pageSize), PAGE_SIZE],
+    [context.get(CONTEXT_KEYS.reconcileIntervalDays), RECONCILE_INTERVAL_DAYS],
     [environment.get('NOTIFIER_LOOKBACK_DAYS'), LOOKBACK_DAYS],
     [environment.get('NOTIFIER_PAGE_SIZE'), PAGE_SIZE],
   ])('row %j states the range and default of the settings module', (row, range) => {

@@ -64,6 +64,17 @@ export interface GleantapChangeNotifierProps {
   readonly lookbackDays?: number;
 
   /**
+   * Days between reconciliations of each app, 1 to 7: the full scan that finds the customers
+   * Gleantap no longer returns and announces them `customer.deleted` once two conclusive
+   * scans in a row missed them (so a deletion is announced one to two intervals after it
+   * happened). The dispatcher enqueues each app's run at a time of day fixed by its app id,
+   * plus three resume messages an hour apart for a scan longer than one poller invocation.
+   *
+   * @default 1
+   */
+  readonly reconcileIntervalDays?: number;
+
+  /**
    * Members requested per `getCustomers` page (`limit`), 1 to 1000.
    *
    * @default 1000

@@ -7,6 +7,7 @@ import {
   checkInteger,
   checkLookbackDays,
   checkPageSize,
+  checkReconcileIntervalDays,
   checkWatchedFields,
   MAX_CONCURRENCY,
 } from '../core/settings.ts';
@@ -44,6 +45,8 @@ export const CONTEXT_KEYS = {
   lookbackDays: 'gleantap:lookbackDays',
   /** Optional. Members per page, 1..1000 (default 1000). */
   pageSize: 'gleantap:pageSize',
+  /** Optional. Days between reconciliations (deleted customers) of each app, 1 to 7 (default 1). */
+  reconcileIntervalDays: 'gleantap:reconcileIntervalDays',
   /** Optional. Gleantap API scheme and host (default https://api.gleantap.com). */
   baseUrl: 'gleantap:baseUrl',
   /** Optional. `true` to publish `customer.created` for every customer on the first poll. */
@@ -115,6 +118,9 @@ export function stackPropsFromContext(
     checkedOne(parseInteger(value), checkLookbackDays),
   );
   const pageSize = read(CONTEXT_KEYS.pageSize, (value) => checkedOne(parseInteger(value), checkPageSize));
+  const reconcileIntervalDays = read(CONTEXT_KEYS.reconcileIntervalDays, (value) =>
+    checkedOne(parseInteger(value), checkReconcileIntervalDays),
+  );
   const baseUrl = read(CONTEXT_KEYS.baseUrl, (value) => checkedOne(parseString(value), checkBaseUrl));
   const emitBaseline = read(CONTEXT_KEYS.emitBaseline, parseBoolean);
   const watchedFields = read(CONTEXT_KEYS.watchedFields, (value) =>
@@ -141,6 +147,7 @@ export function stackPropsFromContext(
         ...(pollIntervalMinutes === undefined ? {} : { pollInterval: Duration.minutes(pollIntervalMinutes) }),
         ...(lookbackDays === undefined ? {} : { lookbackDays }),
         ...(pageSize === undefined ? {} : { pageSize }),
+        ...(reconcileIntervalDays === undefined ? {} : { reconcileIntervalDays }),
         ...(baseUrl === undefined ? {} : { gleantapBaseUrl: baseUrl }),
         ...(emitBaseline === undefined ? {} : { emitBaseline }),
         ...(watchedFields === undefined ? {} : { watchedFields }),

@@ -37,6 +37,8 @@ export interface PollDispatchProps {
   readonly scheduleExpression: ScheduleExpression;
   /** Minutes between dispatcher ticks (the default poll interval of an app). */
   readonly dispatchMinutes: number;
+  /** Days between reconciliations of each app (see `isReconcileDue` in lib/core/dispatch-plan.ts). */
+  readonly reconcileIntervalDays: number;
   /** A tick later than this is dropped to the schedule dead-letter queue: the next tick covers it. */
   readonly maxEventAge: Duration;
   /** The role EventBridge Scheduler assumes to invoke the dispatcher. */
@@ -54,7 +56,8 @@ export interface PollDispatchProps {
  * The dispatch half of the fleet: one EventBridge Scheduler schedule invokes the dispatcher,
  * which reads the app registry and enqueues one poll per due app on an SQS FIFO queue (group =
  * app id, so one app is never polled twice at once; deduplication id = app + tick, so a retried
- * tick enqueues nothing twice); the poller consumes the queue through an event source mapping
+ * tick enqueues nothing twice), and each app's reconciliation once per interval (group
+ * `<app>#reconcile`, so a scan does not hold the app's polls back); the poller consumes the queue through an event source mapping
  * whose maximum concurrency bounds the fleet's concurrency (no reserved concurrency needed).
  * A custom resource served by the dispatcher seeds the registry from the CDK context. Every
  * resource here exists once, whatever the number of apps.
@@ -99,7 +102,8 @@ export class PollDispatch extends Construct {
 
     const dispatcher = new NotifierFunction(this, 'Dispatcher', {
       entry: DISPATCHER_ENTRY,
-      description: 'Enqueues a poll of every due Gleantap app; seeds the app registry on deploy',
+      description:
+        'Enqueues a poll of every due Gleantap app and its daily reconciliation; seeds the app registry on deploy',
       timeout: Duration.minutes(2),
       memorySize: 256,
       logRetention: props.logRetention,
@@ -107,6 +111,7 @@ export class PollDispatch extends Construct {
         NOTIFIER_TABLE_NAME: props.table.tableName,
         POLL_QUEUE_URL: this.queue.queueUrl,
         NOTIFIER_DISPATCH_MINUTES: String(props.dispatchMinutes),
+        NOTIFIER_RECONCILE_INTERVAL_DAYS: String(props.reconcileIntervalDays),
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_KEY_SCHEMA } from '../../lib/aws/table-schema.ts';
 import { pollDeadline } from '../../lib/core/deadline.ts';
 import { OPTOUT_DIGEST_TYPE } from '../../lib/core/optout-digest.ts';
+import { loadFleetConfig } from '../../lib/fleet-config.ts';
 import {
   GleantapChangeNotifier,
   type GleantapChangeNotifierProps,
@@ -452,8 +453,18 @@ describe('GleantapChangeNotifier with two apps', () => {
         .map((f) => JSON.stringify([{ Name: 'FunctionName', Value: stack.resolve(f.functionName) }]))
         .sort(),
     );
-    // Nine, and the alert subscription watch's two (this stack has an alert email).
-    expect(alarms).toHaveLength(9 + 2);
+    // A refused reconciliation deleted nobody; an operator must decide (README, Operations).
+    expect(find(MetricName.ReconcileRefused)).toEqual([
+      expect.objectContaining({
+        Dimensions: fleetWide,
+        Statistic: 'Sum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        TreatMissingData: 'notBreaching',
+      }),
+    ]);
+    // Ten, and the alert subscription watch's two (this stack has an alert email).
+    expect(alarms).toHaveLength(10 + 2);
     expect(notifier.alarms).toHaveLength(alarms.length);
   });
 
@@ -600,6 +611,29 @@ describe('props', () => {
     expect(scanMs).toBeGreaterThanOrEqual(30_000);
   });
 
+  it('tells the dispatcher the reconciliation interval: daily by default, or the prop', () => {
+    const dispatcherEnvironment = (props: Partial<GleantapChangeNotifierProps>) => {
+      const { stack, notifier } = newStack(props);
+      const id = stack.resolve(notifier.dispatch.dispatcher.functionName) as { Ref: string };
+      const fn = properties(Template.fromStack(stack).toJSON().Resources[id.Ref] as Json);
+      return (fn.Environment as { Variables: Record<string, unknown> }).Variables;
+    };
+    expect(dispatcherEnvironment({})).toMatchObject({ NOTIFIER_RECONCILE_INTERVAL_DAYS: '1' });
+    const weekly = dispatcherEnvironment({ reconcileIntervalDays: 7 });
+    expect(weekly).toMatchObject({ NOTIFIER_RECONCILE_INTERVAL_DAYS: '7' });
+    // What the construct accepts, the dispatcher's configuration accepts.
+    const env = Object.fromEntries(
+      Object.entries(weekly).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value : 'https://sqs.local/1/polls.fifo',
+      ]),
+    );
+    expect(loadFleetConfig({ ...env, NOTIFIER_TABLE_NAME: 'state-table' }, { queue: true })).toMatchObject({
+      ok: true,
+      config: { reconcileIntervalDays: 7 },
+    });
+  });
+
   it('accepts a schedule expression with an explicit poll interval for the staleness alarm', () => {
     const { stack } = newStack({
       schedule: ScheduleExpression.expression('cron(0/15 6-22 * * ? *)'),
@@ -662,6 +696,13 @@ describe('props', () => {
     ['a lookback of 0 days (issue 12: at least one)', { lookbackDays: 0 }, /lookbackDays/],
     ['a lookback the poller would reject', { lookbackDays: 31 }, /lookbackDays/],
     ['a fractional lookback', { lookbackDays: 1.5 }, /lookbackDays/],
+    [
+      'a reconciliation interval of 0 days',
+      { reconcileIntervalDays: 0 },
+      /reconcileIntervalDays must be from 1 to 7/,
+    ],
+    ['a reconciliation interval over a week', { reconcileIntervalDays: 8 }, /reconcileIntervalDays/],
+    ['a fractional reconciliation interval', { reconcileIntervalDays: 1.5 }, /reconcileIntervalDays/],
     ['a page size of 0', { pageSize: 0 }, /pageSize/],
     ['a page size over 1000', { pageSize: 1001 }, /pageSize/],
     ['a base URL with a path', { gleantapBaseUrl: 'https://api.gleantap.com/v2' }, /gleantapBaseUrl/],

@@ -82,8 +82,8 @@ export interface FleetAlarmSources {
 
 /**
  * The fleet-wide alarms, constant in number whatever the number of apps: publish failures,
- * an empty first poll, dead letters of the poll queue and the schedules, dispatcher and poller
- * errors.
+ * an empty first poll, a refused reconciliation, dead letters of the poll queue and the
+ * schedules, dispatcher and poller errors.
  */
 export function addFleetAlarms(alarms: NotifierAlarms, scope: Construct, sources: FleetAlarmSources): void {
   const { poller, dispatch, scheduleDeadLetterQueue } = sources;
@@ -97,6 +97,14 @@ export function addFleetAlarms(alarms: NotifierAlarms, scope: Construct, sources
     description:
       'A first poll found no customers: an app id is probably wrong (the poller log names the app)',
     metric: metric(MetricName.EmptyBaseline, { statistic: 'Maximum' }),
+  });
+  // A reconciliation that would delete more than its share of an app's customers publishes
+  // nothing: a wrong app id, an outage answering empty pages, or a real mass deletion, which
+  // only an operator can tell apart (README, Operations: "ReconcileRefused").
+  alarms.add(scope, 'ReconcileRefusedAlarm', {
+    description:
+      "A reconciliation missed too many of an app's customers and deleted nobody (the poller log names the app): check the app, then run reconcile --max-delete-share by hand if the deletions are real",
+    metric: metric(MetricName.ReconcileRefused),
   });
   alarms.add(scope, 'PollDeadLetterAlarm', {
     description: 'Poll messages the poller could not handle are waiting in the poll dead-letter queue',

@@ -67,6 +67,7 @@ export function createSchedules(
     pollerTimeout: settings.timeout,
     scheduleExpression: settings.scheduleExpression,
     dispatchMinutes: settings.pollInterval.toMinutes(),
+    reconcileIntervalDays: settings.reconcileIntervalDays,
     maxEventAge: settings.maxEventAge,
     schedulerRole,
     scheduleDeadLetterQueue,

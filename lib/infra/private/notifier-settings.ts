@@ -14,11 +14,13 @@ import {
   checkInteger,
   checkLookbackDays,
   checkPageSize,
+  checkReconcileIntervalDays,
   checkWatchedFields,
   DEFAULT_GLEANTAP_BASE_URL,
   LOOKBACK_DAYS,
   MAX_CONCURRENCY,
   PAGE_SIZE,
+  RECONCILE_INTERVAL_DAYS,
 } from '../../core/settings.ts';
 import type { GleantapChangeNotifierProps } from '../gleantap-change-notifier-props.ts';
 import { propsError } from './validation-error.ts';
@@ -53,6 +55,7 @@ export interface NotifierSettings {
   readonly lookbackDays: number;
   readonly pageSize: number;
   readonly baseUrl: string;
+  readonly reconcileIntervalDays: number;
 }
 
 /**
@@ -123,6 +126,9 @@ export function resolveNotifierProps(props: GleantapChangeNotifierProps): {
   const lookbackDays = props.lookbackDays ?? LOOKBACK_DAYS.default;
   const lookbackProblem = checkLookbackDays(lookbackDays);
   if (lookbackProblem !== undefined) problems.push(`lookbackDays ${lookbackProblem}`);
+  const reconcileIntervalDays = props.reconcileIntervalDays ?? RECONCILE_INTERVAL_DAYS.default;
+  const reconcileProblem = checkReconcileIntervalDays(reconcileIntervalDays);
+  if (reconcileProblem !== undefined) problems.push(`reconcileIntervalDays ${reconcileProblem}`);
   const pageSize = props.pageSize ?? PAGE_SIZE.default;
   const pageSizeProblem = checkPageSize(pageSize);
   if (pageSizeProblem !== undefined) problems.push(`pageSize ${pageSizeProblem}`);
@@ -183,6 +189,7 @@ export function resolveNotifierProps(props: GleantapChangeNotifierProps): {
     lookbackDays,
     pageSize,
     baseUrl,
+    reconcileIntervalDays,
   };
   return { settings, problems };
 }
