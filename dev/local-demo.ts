@@ -12,13 +12,9 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod/mini';
-import { createAwsClients } from '../lib/adapters.ts';
-import { DynamoReconcileStore } from '../lib/aws/dynamo-reconcile-store.ts';
-import { DynamoStateStore } from '../lib/aws/dynamo-state-store.ts';
-import { SnsPublisher } from '../lib/aws/sns-publisher.ts';
+import { createAwsClients, createRunDependencies, resolveGleantapKeys } from '../lib/adapters.ts';
 import type { LocalDemoOptions } from '../lib/cli/main.ts';
-import { loadConfig } from '../lib/config.ts';
-import { createGleantapClient } from '../lib/gleantap/client.ts';
+import { loadConfig, POLLER_NEEDS } from '../lib/config.ts';
 import { type PollSummary, pollApp } from '../lib/poll.ts';
 import { type ReconcileSummary, reconcileApp } from '../lib/reconcile.ts';
 import { createDemoMirror, mirrorLine } from './demo-mirror.ts';
@@ -167,29 +163,16 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<number> {
     { protocol: 'email', filterPolicy: { app_id: [APP_ID] } },
   );
 
-  const loaded = loadConfig(stack.env, { table: true, topic: true, aws: true });
+  // Wired as the deployed poller is, from the stack's environment (alerts topic included).
+  const loaded = loadConfig(stack.env, POLLER_NEEDS);
   if (!loaded.ok) throw new Error(loaded.problems.join(' '));
   const config = loaded.config;
   const aws = createAwsClients(config, { env: {}, credentials: LOCAL_CREDENTIALS });
-  const source = createGleantapClient({
-    baseUrl: stack.gleantap.url,
-    apiKey: stack.gleantap.apiKey,
-    secretKey: stack.gleantap.secretKey,
-  });
-  const deps = {
-    source,
-    store: new DynamoStateStore({ client: aws.dynamodb, tableName: stack.tableName }),
-    publisher: new SnsPublisher({ client: aws.sns, topicArn: stack.topicArn }),
-    alerts: new SnsPublisher({ client: aws.sns, topicArn: stack.alertsTopicArn }),
-    log,
-    clock: () => new Date(),
-  };
-  const reconcileStore = new DynamoReconcileStore({ client: aws.dynamodb, tableName: stack.tableName });
+  const keys = await resolveGleantapKeys(config.credentials, APP_ID);
+  const deps = createRunDependencies(config, { aws, keys, log, clock: () => new Date() });
+  const { source } = deps;
   const reconcile = () =>
-    reconcileApp(
-      { ...deps, reconcileStore },
-      { appId: APP_ID, owner: `local:${hostname()}:${process.pid}`, pageSize: 100 },
-    );
+    reconcileApp(deps, { appId: APP_ID, owner: `local:${hostname()}:${process.pid}`, pageSize: 100 });
   const poll = () =>
     pollApp(deps, {
       appId: APP_ID,

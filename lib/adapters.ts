@@ -1,19 +1,27 @@
 /**
- * Builds the adapters behind the ports from validated configuration. Shared by the two
- * composition roots (the Lambda handler and the CLI), so both talk to AWS and Gleantap the
- * same way.
+ * Builds the adapters behind the ports from validated configuration. Shared by the
+ * composition roots (the Lambda handler, the CLI, and the local demo in dev/), so all of them
+ * talk to AWS and Gleantap the same way: createRunDependencies wires one run of one app.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
+import { DynamoReconcileStore } from './aws/dynamo-reconcile-store.ts';
+import { DynamoStateStore } from './aws/dynamo-state-store.ts';
 import { explainDynamoErrors, explainSnsErrors } from './aws/service-errors.ts';
+import { SnsPublisher } from './aws/sns-publisher.ts';
 import {
   type Environment,
   type GleantapCredentialsSource,
   isLoopback,
   type NotifierConfig,
 } from './config.ts';
+import { emptyStateStore, refusingPublisher } from './dry-run-adapters.ts';
+import { createGleantapClient, type GleantapClient } from './gleantap/client.ts';
+import type { PollDependencies } from './poll.ts';
+import type { Log } from './ports.ts';
+import type { ReconcileStore } from './reconcile-ports.ts';
 
 export interface GleantapKeys {
   readonly apiKey: string;
@@ -223,4 +231,72 @@ export async function resolveGleantapKeys(
 ): Promise<GleantapKeys> {
   const keyring = await resolveGleantapKeyring(source, reading);
   return keysForApp(keyring, appId ?? '');
+}
+
+/** The settings a run's adapters are built from (a {@link NotifierConfig} has them). */
+export type RunSettings = Pick<
+  NotifierConfig,
+  'gleantapBaseUrl' | 'tableName' | 'topicArn' | 'alertsTopicArn'
+>;
+
+/** What a composition root brings to one run besides its settings. */
+export interface RunWiring {
+  /** Null where no AWS service is configured (a CLI dry run without NOTIFIER_TABLE_NAME). */
+  readonly aws: AwsClients | null;
+  /** The app's Gleantap keys ({@link keysForApp}). */
+  readonly keys: GleantapKeys;
+  /** Publishes nothing: the events publisher refuses, no alerts publisher. */
+  readonly dryRun?: boolean;
+  readonly log: Log;
+  readonly clock: () => Date;
+}
+
+/** What a poll of one app runs on; the caller closes `source` when the run is over. */
+export interface RunDependencies extends PollDependencies {
+  readonly source: GleantapClient;
+}
+
+/** With a table: also what a reconciliation of the app records its scans in. */
+export interface StoredRunDependencies extends RunDependencies {
+  readonly reconcileStore: ReconcileStore;
+}
+
+/**
+ * Wires one run (a poll or a reconciliation) of one app: the Gleantap client with the app's
+ * keys, the state store, the events publisher and, where an alerts topic is configured, the
+ * alerts publisher; with a table, the reconciliation's store too. The one place that decides:
+ * no table, an empty store that refuses writes; no topic or a dry run, a publisher that
+ * refuses and no alerts.
+ */
+export function createRunDependencies(
+  settings: RunSettings & { readonly tableName: string },
+  wiring: RunWiring & { readonly aws: AwsClients },
+): StoredRunDependencies;
+export function createRunDependencies(settings: RunSettings, wiring: RunWiring): RunDependencies;
+export function createRunDependencies(
+  settings: RunSettings,
+  wiring: RunWiring,
+): RunDependencies | StoredRunDependencies {
+  const { aws, dryRun = false } = wiring;
+  const publisherTo = (topicArn: string | null) =>
+    aws !== null && topicArn !== null && !dryRun
+      ? new SnsPublisher({ client: aws.sns, topicArn })
+      : undefined;
+  const alerts = publisherTo(settings.alertsTopicArn);
+  const run: RunDependencies = {
+    source: createGleantapClient({ baseUrl: settings.gleantapBaseUrl, ...wiring.keys }),
+    store:
+      aws !== null && settings.tableName !== null
+        ? new DynamoStateStore({ client: aws.dynamodb, tableName: settings.tableName })
+        : emptyStateStore,
+    publisher: publisherTo(settings.topicArn) ?? refusingPublisher,
+    ...(alerts === undefined ? {} : { alerts }),
+    log: wiring.log,
+    clock: wiring.clock,
+  };
+  if (aws === null || settings.tableName === null) return run;
+  return {
+    ...run,
+    reconcileStore: new DynamoReconcileStore({ client: aws.dynamodb, tableName: settings.tableName }),
+  };
 }

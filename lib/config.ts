@@ -24,24 +24,6 @@ export type GleantapCredentialsSource =
   | { readonly kind: 'keys'; readonly apiKey: string; readonly secretKey: string }
   | { readonly kind: 'secret'; readonly secretArn: string };
 
-export interface NotifierConfig {
-  readonly gleantapBaseUrl: string;
-  readonly appIds: readonly string[];
-  readonly credentials: GleantapCredentialsSource | null;
-  readonly tableName: string | null;
-  readonly topicArn: string | null;
-  /** The staff alerts topic (opt-out digests); null: no digests are published. */
-  readonly alertsTopicArn: string | null;
-  readonly region: string | null;
-  readonly dynamodbEndpoint: string | null;
-  readonly snsEndpoint: string | null;
-  readonly lookbackDays: number;
-  readonly pageSize: number;
-  readonly emitBaseline: boolean;
-  /** The full watched set: the defaults plus NOTIFIER_WATCHED_FIELDS. */
-  readonly watchedFields: readonly string[];
-}
-
 /** What a command needs; a missing required setting is a problem only when it is needed. */
 export interface ConfigNeeds {
   readonly appIds?: boolean;
@@ -51,8 +33,39 @@ export interface ConfigNeeds {
   readonly aws?: boolean;
 }
 
-export type ConfigResult =
-  | { readonly ok: true; readonly config: NotifierConfig }
+/** `T` where `N` says `K` is needed (loadConfig then guarantees it), else `T | null`. */
+type IfNeeded<N extends ConfigNeeds, K extends keyof ConfigNeeds, T> = N extends { readonly [P in K]: true }
+  ? T
+  : T | null;
+
+/**
+ * The validated configuration, typed by what was asked for: a setting whose need was `true`
+ * is present (`NotifierConfig<{ table: true }>` has `tableName: string`), every other one may
+ * be null. Without `N`, every optional setting may be null.
+ */
+export interface NotifierConfig<N extends ConfigNeeds = ConfigNeeds> {
+  readonly gleantapBaseUrl: string;
+  readonly appIds: readonly string[];
+  readonly credentials: IfNeeded<N, 'credentials', GleantapCredentialsSource>;
+  readonly tableName: IfNeeded<N, 'table', string>;
+  readonly topicArn: IfNeeded<N, 'topic', string>;
+  /** The staff alerts topic (opt-out digests); null: no digests are published. */
+  readonly alertsTopicArn: string | null;
+  readonly region: IfNeeded<N, 'aws', string>;
+  readonly dynamodbEndpoint: string | null;
+  readonly snsEndpoint: string | null;
+  readonly lookbackDays: number;
+  readonly pageSize: number;
+  readonly emitBaseline: boolean;
+  /** The full watched set: the defaults plus NOTIFIER_WATCHED_FIELDS. */
+  readonly watchedFields: readonly string[];
+}
+
+/** What the deployed poller needs: keys (or their secret), table, topic and region. */
+export const POLLER_NEEDS = { credentials: true, table: true, topic: true, aws: true } as const;
+
+export type ConfigResult<N extends ConfigNeeds = ConfigNeeds> =
+  | { readonly ok: true; readonly config: NotifierConfig<N> }
   | { readonly ok: false; readonly problems: readonly string[] };
 
 /** The region assumed when every AWS endpoint is a local stand-in and none is set. */
@@ -125,8 +138,13 @@ export function parseList(name: string, raw: string, problems: string[]): string
 
 /**
  * Reads and validates the configuration from an environment. Never throws: every problem
- * is returned at once, each a sentence naming its setting.
+ * is returned at once, each a sentence naming its setting. A setting whose need is `true`
+ * is missing only as a problem, so the config's type has it present (see NotifierConfig).
  */
+export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
+  env: Environment,
+  needs?: N,
+): ConfigResult<N>;
 export function loadConfig(env: Environment, needs: ConfigNeeds = {}): ConfigResult {
   const problems: string[] = [];
 

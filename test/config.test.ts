@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { DEFAULT_GLEANTAP_BASE_URL, loadConfig } from '../lib/config.ts';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  DEFAULT_GLEANTAP_BASE_URL,
+  type GleantapCredentialsSource,
+  loadConfig,
+  POLLER_NEEDS,
+} from '../lib/config.ts';
 import { DEFAULT_WATCHED_FIELDS } from '../lib/core/content-hash.ts';
 
 const good = {
@@ -167,5 +172,28 @@ describe('loadConfig', () => {
       ).ok,
     ).toBe(true);
     expect(loadConfig({}, {}).ok).toBe(true);
+  });
+
+  it('types what was asked for as present, and the rest as possibly null (checked by npm run typecheck)', () => {
+    const poller = loadConfig(good, POLLER_NEEDS);
+    if (!poller.ok) throw new Error(poller.problems.join(' '));
+    expectTypeOf(poller.config.credentials).toEqualTypeOf<GleantapCredentialsSource>();
+    expectTypeOf(poller.config.tableName).toEqualTypeOf<string>();
+    expectTypeOf(poller.config.topicArn).toEqualTypeOf<string>();
+    expectTypeOf(poller.config.region).toEqualTypeOf<string>();
+    expectTypeOf(poller.config.alertsTopicArn).toEqualTypeOf<string | null>();
+    expect(poller.config).toMatchObject({ tableName: 'notifier-state', region: 'eu-west-1' });
+
+    // A need decided at run time (a dry run needs no table) leaves the setting nullable.
+    const dryRun = good.AWS_REGION.length > 0;
+    const poll = loadConfig(
+      { ...good, NOTIFIER_TABLE_NAME: undefined },
+      { credentials: true, table: !dryRun },
+    );
+    if (!poll.ok) throw new Error(poll.problems.join(' '));
+    expectTypeOf(poll.config.credentials).toEqualTypeOf<GleantapCredentialsSource>();
+    expectTypeOf(poll.config.tableName).toEqualTypeOf<string | null>();
+    expectTypeOf(poll.config.topicArn).toEqualTypeOf<string | null>();
+    expect(poll.config.tableName).toBeNull();
   });
 });

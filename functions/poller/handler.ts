@@ -11,12 +11,16 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { type AwsClients, createAwsClients, keysForApp, resolveGleantapKeyring } from '../../lib/adapters.ts';
-import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
-import { SnsPublisher } from '../../lib/aws/sns-publisher.ts';
-import { type Environment, loadConfig, type NotifierConfig } from '../../lib/config.ts';
+import {
+  type AwsClients,
+  createAwsClients,
+  createRunDependencies,
+  type GleantapKeys,
+  keysForApp,
+  resolveGleantapKeyring,
+} from '../../lib/adapters.ts';
+import { type Environment, loadConfig, type NotifierConfig, POLLER_NEEDS } from '../../lib/config.ts';
 import { pollDeadline } from '../../lib/core/deadline.ts';
-import { createGleantapClient } from '../../lib/gleantap/client.ts';
 import { APP_ID_DIMENSION, METRICS_NAMESPACE, METRICS_SERVICE, MetricName } from '../../lib/metric-names.ts';
 import { isEmptyBaseline, type PollSummary, pollApp } from '../../lib/poll.ts';
 import { toLog } from '../../lib/powertools-log.ts';
@@ -95,7 +99,7 @@ export function createHandler(deps: HandlerDependencies) {
   const logger = deps.logger ?? new Logger({ serviceName: METRICS_SERVICE });
   const metrics = deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
   const clock = deps.clock ?? (() => new Date());
-  let config: NotifierConfig | undefined;
+  let config: NotifierConfig<typeof POLLER_NEEDS> | undefined;
   let aws: AwsClients | undefined;
   const secrets = deps.secrets ?? new SecretsProvider();
 
@@ -104,14 +108,8 @@ export function createHandler(deps: HandlerDependencies) {
     context: InvocationContext,
   ): Promise<PollSummary | ReconcileSummary> => {
     if (!config) {
-      const result = loadConfig(deps.env, {
-        // Deployed, the apps come from the registry through the poll queue, not the environment.
-        appIds: false,
-        credentials: true,
-        table: true,
-        topic: true,
-        aws: true,
-      });
+      // Deployed, the apps come from the registry through the poll queue, not the environment.
+      const result = loadConfig(deps.env, POLLER_NEEDS);
       if (!result.ok) throw new Error(`Bad configuration: ${result.problems.join(' ')}`);
       config = result.config;
     }
@@ -124,37 +122,28 @@ export function createHandler(deps: HandlerDependencies) {
     const { appId, task } = input.data;
     if (config.appIds.length > 0 && !config.appIds.includes(appId))
       throw new Error(`Bad input: appId ${appId} is not one of GLEANTAP_APP_IDS.`);
-    if (!config.credentials || !config.tableName || !config.topicArn)
-      throw new Error('Bad configuration: incomplete.');
 
     aws ??= createAwsClients(config, { env: deps.env });
     const now = clock();
     logger.appendKeys({ appId });
-    let source: ReturnType<typeof createGleantapClient>;
+    let keys: GleantapKeys;
     try {
       const keyring = await resolveGleantapKeyring(config.credentials, {
         provider: secrets,
         maxAgeSeconds: KEYS_MAX_AGE_SECONDS,
       });
-      source = createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keysForApp(keyring, appId) });
+      keys = keysForApp(keyring, appId);
     } catch (error) {
       // No poll ran, so no summary carries the failure: the PollFailed alarm must still see it.
       logger.removeKeys(['appId']);
       if (task !== 'reconcile') recordPollFailed(metrics, appId);
       throw error;
     }
+    const run = createRunDependencies(config, { aws, keys, log: toLog(logger), clock });
     if (task === 'reconcile') {
       try {
         const summary = await runReconcileTask({
-          deps: {
-            source,
-            store: new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName }),
-            publisher: new SnsPublisher({ client: aws.sns, topicArn: config.topicArn }),
-            log: toLog(logger),
-            clock,
-            dynamodb: aws.dynamodb,
-            tableName: config.tableName,
-          },
+          deps: run,
           appId,
           owner: `lambda:${context.awsRequestId}`,
           pageSize: config.pageSize,
@@ -164,31 +153,19 @@ export function createHandler(deps: HandlerDependencies) {
         return summary;
       } finally {
         logger.removeKeys(['appId']);
-        await source.close();
+        await run.source.close();
       }
     }
     try {
-      const summary = await pollApp(
-        {
-          source,
-          store: new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName }),
-          publisher: new SnsPublisher({ client: aws.sns, topicArn: config.topicArn }),
-          ...(config.alertsTopicArn === null
-            ? {}
-            : { alerts: new SnsPublisher({ client: aws.sns, topicArn: config.alertsTopicArn }) }),
-          log: toLog(logger),
-          clock,
-        },
-        {
-          appId,
-          owner: `lambda:${context.awsRequestId}`,
-          lookbackDays: config.lookbackDays,
-          pageSize: config.pageSize,
-          watchedFields: config.watchedFields,
-          emitBaseline: config.emitBaseline,
-          deadline: pollDeadline(now, context.getRemainingTimeInMillis()),
-        },
-      );
+      const summary = await pollApp(run, {
+        appId,
+        owner: `lambda:${context.awsRequestId}`,
+        lookbackDays: config.lookbackDays,
+        pageSize: config.pageSize,
+        watchedFields: config.watchedFields,
+        emitBaseline: config.emitBaseline,
+        deadline: pollDeadline(now, context.getRemainingTimeInMillis()),
+      });
       recordMetrics(metrics, summary);
       metrics.publishStoredMetrics();
       return summary;
@@ -199,7 +176,7 @@ export function createHandler(deps: HandlerDependencies) {
       throw error;
     } finally {
       logger.removeKeys(['appId']);
-      await source.close();
+      await run.source.close();
     }
   };
 

@@ -7,7 +7,6 @@
 
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoReconcileStore } from '../../lib/aws/dynamo-reconcile-store.ts';
 import { APP_ID_DIMENSION, MetricName } from '../../lib/metric-names.ts';
 import { type ReconcileDependencies, type ReconcileSummary, reconcileApp } from '../../lib/reconcile.ts';
 
@@ -18,10 +17,7 @@ import { type ReconcileDependencies, type ReconcileSummary, reconcileApp } from 
 export const RECONCILE_MIN_INTERVAL_MS = 20 * 3_600_000;
 
 export interface ReconcileTaskInput {
-  readonly deps: Omit<ReconcileDependencies, 'reconcileStore'> & {
-    readonly dynamodb: ConstructorParameters<typeof DynamoReconcileStore>[0]['client'];
-    readonly tableName: string;
-  };
+  readonly deps: ReconcileDependencies;
   readonly appId: string;
   readonly owner: string;
   readonly pageSize: number;
@@ -31,17 +27,13 @@ export interface ReconcileTaskInput {
 
 /** Runs one reconciliation invocation and records its metrics; never throws for a failed run. */
 export async function runReconcileTask(input: ReconcileTaskInput): Promise<ReconcileSummary> {
-  const { dynamodb, tableName, ...deps } = input.deps;
-  const summary = await reconcileApp(
-    { ...deps, reconcileStore: new DynamoReconcileStore({ client: dynamodb, tableName }) },
-    {
-      appId: input.appId,
-      owner: input.owner,
-      pageSize: input.pageSize,
-      deadline: input.deadline,
-      minIntervalMs: RECONCILE_MIN_INTERVAL_MS,
-    },
-  );
+  const summary = await reconcileApp(input.deps, {
+    appId: input.appId,
+    owner: input.owner,
+    pageSize: input.pageSize,
+    deadline: input.deadline,
+    minIntervalMs: RECONCILE_MIN_INTERVAL_MS,
+  });
   const { metrics } = input;
   // Metadata, not a dimension: per-app dimensions cost too much across a fleet (see the poller).
   metrics.addMetadata(APP_ID_DIMENSION, summary.app_id);

@@ -15,7 +15,7 @@ export interface AppsCommandHelpers {
     options: T,
     allowPositionals?: boolean,
   ) => { values: Record<string, unknown>; positionals: string[] };
-  readonly requireConfig: (env: Environment, needs: ConfigNeeds) => NotifierConfig;
+  readonly requireConfig: <const N extends ConfigNeeds>(env: Environment, needs: N) => NotifierConfig<N>;
   readonly usage: (message: string) => Error;
 }
 
@@ -83,7 +83,7 @@ export async function appsCommand(
   const { createAwsClients } = await import('../adapters.ts');
   const aws = createAwsClients(config, { env: io.env });
   try {
-    const registry = new DynamoAppRegistry({ client: aws.dynamodb, tableName: config.tableName ?? '' });
+    const registry = new DynamoAppRegistry({ client: aws.dynamodb, tableName: config.tableName });
     if (sub === 'list') {
       for (const app of await registry.list()) {
         io.stdout(

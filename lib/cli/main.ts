@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { RunDependencies } from '../adapters.ts';
 import { type ConfigNeeds, type Environment, loadConfig, type NotifierConfig } from '../config.ts';
 import { EVENT_TYPES } from '../core/settings.ts';
 import type { OutboundMessage } from '../core/types.ts';
 import { isEmptyBaseline, type PollSummary } from '../poll.ts';
-import type { EventPublisher, Log, PollState, StateStore } from '../ports.ts';
+import type { Log, PollState, StateStore } from '../ports.ts';
 import { type CliIo, EXIT, UsageError } from './cli-contract.ts';
-import { emptyStateStore } from './dry-run-store.ts';
 import { cliVersion, commandHelp, HELP } from './help.ts';
 import { createStreamLog, isLogLevel, type LogLevel } from './stderr-log.ts';
 import { unlockApp, unlockText } from './unlock.ts';
@@ -63,7 +63,8 @@ function parseWithPositionals<const T extends OptionsConfig>(
   }
 }
 
-function requireConfig(env: Environment, needs: ConfigNeeds): NotifierConfig {
+/** The configuration, typed by `needs`. @throws UsageError listing every problem. */
+function requireConfig<const N extends ConfigNeeds>(env: Environment, needs: N): NotifierConfig<N> {
   const result = loadConfig(env, needs);
   if (!result.ok)
     throw new UsageError(`Bad configuration:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -184,7 +185,7 @@ async function createTableCommand(args: string[], io: CliIo): Promise<number> {
   const { createAwsClients, createStateTable } = await runtime();
   const aws = createAwsClients(config, { env: io.env });
   try {
-    const tableName = config.tableName ?? '';
+    const { tableName } = config;
     const result = await createStateTable(aws.dynamodb, tableName);
     io.stdout(`${result.created ? 'Created' : 'Table already exists:'} ${tableName}\n`);
     if (!result.ttlEnabled)
@@ -262,39 +263,25 @@ async function pollCommand(
   const maxSeconds = parsePositiveInt('max-seconds', values['max-seconds']);
   const json = values.json ?? false;
 
-  if (!config.credentials) throw new UsageError('GLEANTAP_API_KEY and GLEANTAP_SECRET_KEY are missing.');
-  const {
-    createAwsClients,
-    createGleantapClient,
-    DynamoStateStore,
-    pollApp,
-    keysForApp,
-    resolveGleantapKeyring,
-    SnsPublisher,
-  } = await runtime();
+  const { createAwsClients, createRunDependencies, pollApp, keysForApp, resolveGleantapKeyring } =
+    await runtime();
   const keyring = await resolveGleantapKeyring(config.credentials);
-  // One client per app: each app polls with its own keys when the secret has them.
-  const sources = new Map<string, ReturnType<typeof createGleantapClient>>();
-  const sourceFor = (appId: string) => {
-    const keys = keysForApp(keyring, appId);
-    const client = createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keys });
-    sources.set(appId, client);
-    return client;
-  };
+  // A dry run may go without a table: no AWS client then, and every app is a baseline.
   const useAws = config.tableName !== null;
   const aws = useAws ? createAwsClients(config, { env: io.env }) : null;
-  const store: StateStore =
-    aws && config.tableName
-      ? new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName })
-      : emptyStateStore;
-  const publisher: EventPublisher =
-    aws && config.topicArn && !dryRun
-      ? new SnsPublisher({ client: aws.sns, topicArn: config.topicArn })
-      : refusingPublisher;
-  const alerts =
-    aws && config.alertsTopicArn && !dryRun
-      ? new SnsPublisher({ client: aws.sns, topicArn: config.alertsTopicArn })
-      : undefined;
+  // One run per app: each app polls with its own keys when the secret has them.
+  const runs: RunDependencies[] = [];
+  const runFor = (appId: string): RunDependencies => {
+    const run = createRunDependencies(config, {
+      aws,
+      keys: keysForApp(keyring, appId),
+      dryRun,
+      log,
+      clock: () => new Date(),
+    });
+    runs.push(run);
+    return run;
+  };
   if (dryRun && !useAws)
     log.info(
       'Dry run without NOTIFIER_TABLE_NAME: no snapshots to compare with, so every app is a baseline.',
@@ -306,38 +293,29 @@ async function pollCommand(
       if (io.signal?.aborted) break;
       const progress = io.stderrIsTty ? progressLine(io, appId) : undefined;
       const owner = `cli:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+      const run = runFor(appId);
       // Forced out before the safe point: give the lease back so the next poll need not wait.
       const unregister = dryRun
         ? undefined
-        : io.onForcedExit?.(() => store.releaseLease(appId, owner).catch(() => undefined));
-      const summary = await pollApp(
-        {
-          source: sourceFor(appId),
-          store,
-          publisher,
-          ...(alerts ? { alerts } : {}),
-          log,
-          clock: () => new Date(),
-        },
-        {
-          appId,
-          owner,
-          lookbackDays: config.lookbackDays,
-          pageSize: config.pageSize,
-          watchedFields: config.watchedFields,
-          emitBaseline: (values['emit-baseline'] ?? false) || config.emitBaseline,
-          resync,
-          dryRun,
-          ...(maxSeconds ? { deadline: new Date(Date.now() + maxSeconds * 1000) } : {}),
-          ...(io.signal ? { signal: io.signal } : {}),
-          ...(dryRun ? { onMessages: (messages) => printDryRun(messages, io, json) } : {}),
-          ...(progress ? { onProgress: progress.update } : {}),
-        },
-      );
+        : io.onForcedExit?.(() => run.store.releaseLease(appId, owner).catch(() => undefined));
+      const summary = await pollApp(run, {
+        appId,
+        owner,
+        lookbackDays: config.lookbackDays,
+        pageSize: config.pageSize,
+        watchedFields: config.watchedFields,
+        emitBaseline: (values['emit-baseline'] ?? false) || config.emitBaseline,
+        resync,
+        dryRun,
+        ...(maxSeconds ? { deadline: new Date(Date.now() + maxSeconds * 1000) } : {}),
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(dryRun ? { onMessages: (messages) => printDryRun(messages, io, json) } : {}),
+        ...(progress ? { onProgress: progress.update } : {}),
+      });
       unregister?.();
       progress?.done();
       io.stdout(json ? `${summaryLine(summary)}\n` : summaryText(summary));
-      if (summary.outcome === 'lease_held') io.stderr(await leaseHeldText(store, appId));
+      if (summary.outcome === 'lease_held') io.stderr(await leaseHeldText(run.store, appId));
       if (isEmptyBaseline(summary))
         io.stderr(
           `app ${appId}: the baseline found no customers. Gleantap answers an unknown app id with an empty list: check the app id (and that the keys belong to its account).\n`,
@@ -362,7 +340,7 @@ async function pollCommand(
       }
     }
   } finally {
-    await Promise.all([...sources.values()].map((source) => source.close()));
+    await Promise.all(runs.map((run) => run.source.close()));
     aws?.destroy();
   }
   return exit;
@@ -386,7 +364,7 @@ async function unlockCommand(args: string[], io: CliIo): Promise<number> {
   const { createAwsClients, DynamoStateStore } = await runtime();
   const aws = createAwsClients(config, { env: io.env });
   try {
-    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
+    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName });
     const outcome = await unlockApp(store, { appId, force: values.force ?? false, now: new Date() });
     (outcome.kind === 'refused' ? io.stderr : io.stdout)(unlockText(appId, outcome));
     return outcome.kind === 'refused' ? EXIT.failed : EXIT.ok;
@@ -394,10 +372,6 @@ async function unlockCommand(args: string[], io: CliIo): Promise<number> {
     aws.destroy();
   }
 }
-
-const refusingPublisher: EventPublisher = {
-  publish: () => Promise.reject(new Error('Publishing is not available in a dry run.')),
-};
 
 function printDryRun(messages: readonly OutboundMessage[], io: CliIo, json: boolean): void {
   const write = json ? io.stderr : io.stdout;
@@ -433,7 +407,7 @@ async function statusCommand(args: string[], io: CliIo): Promise<number> {
   const { createAwsClients, DynamoStateStore } = await runtime();
   const aws = createAwsClients(config, { env: io.env });
   try {
-    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
+    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName });
     for (const appId of appIds) {
       const state = await store.getPollState(appId);
       io.stdout(values.json ? `${JSON.stringify(statusJson(appId, state))}\n` : statusText(appId, state));
@@ -520,7 +494,7 @@ async function replayCommand(args: string[], io: CliIo, log: Log): Promise<numbe
       : await (await import('./replay-to-queue.ts')).queuePublisher(toQueue, io.env);
   const aws = createAwsClients(config, { env: io.env });
   try {
-    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName ?? '' });
+    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName });
     const publisher =
       queue ?? (config.topicArn ? new SnsPublisher({ client: aws.sns, topicArn: config.topicArn }) : null);
     const query = {

@@ -110,47 +110,24 @@ export async function reconcileCommand(
   const loaded = loadConfig(io.env, { credentials: true, table: true, topic: !dryRun, aws: true });
   if (!loaded.ok) throw usage(`Bad configuration:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`);
   const { config } = loaded;
-  if (!config.credentials || !config.tableName)
-    throw usage('Bad configuration: the Gleantap keys and NOTIFIER_TABLE_NAME are needed.');
 
   // The SDK, undici and the scan load only once the arguments and configuration passed.
-  const [adapters, state, reconcileStoreModule, sns, gleantap, reconcile] = await Promise.all([
-    import('../adapters.ts'),
-    import('../aws/dynamo-state-store.ts'),
-    import('../aws/dynamo-reconcile-store.ts'),
-    import('../aws/sns-publisher.ts'),
-    import('../gleantap/client.ts'),
-    import('../reconcile.ts'),
-  ]);
+  const [adapters, reconcile] = await Promise.all([import('../adapters.ts'), import('../reconcile.ts')]);
   const keys = await adapters.resolveGleantapKeys(config.credentials, appId);
-  const source = gleantap.createGleantapClient({ baseUrl: config.gleantapBaseUrl, ...keys });
   const aws = adapters.createAwsClients(config, { env: io.env });
+  const run = adapters.createRunDependencies(config, { aws, keys, dryRun, log, clock: () => new Date() });
   try {
-    const tableName = config.tableName;
-    const summary = await reconcile.reconcileApp(
-      {
-        source,
-        store: new state.DynamoStateStore({ client: aws.dynamodb, tableName }),
-        reconcileStore: new reconcileStoreModule.DynamoReconcileStore({ client: aws.dynamodb, tableName }),
-        publisher:
-          config.topicArn && !dryRun
-            ? new sns.SnsPublisher({ client: aws.sns, topicArn: config.topicArn })
-            : { publish: () => Promise.reject(new Error('Publishing is not available in a dry run.')) },
-        log,
-        clock: () => new Date(),
-      },
-      {
-        appId,
-        owner: `cli:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-        pageSize: config.pageSize,
-        maxDeleteShare,
-        dryRun,
-        ...(maxSeconds ? { deadline: new Date(Date.now() + maxSeconds * 1000) } : {}),
-        ...(dryRun
-          ? { onMessages: (messages: readonly OutboundMessage[]) => printEvents(messages, io, json) }
-          : {}),
-      },
-    );
+    const summary = await reconcile.reconcileApp(run, {
+      appId,
+      owner: `cli:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      pageSize: config.pageSize,
+      maxDeleteShare,
+      dryRun,
+      ...(maxSeconds ? { deadline: new Date(Date.now() + maxSeconds * 1000) } : {}),
+      ...(dryRun
+        ? { onMessages: (messages: readonly OutboundMessage[]) => printEvents(messages, io, json) }
+        : {}),
+    });
     io.stdout(json ? `${reconcileLine(summary)}\n` : reconcileText(summary));
     if (summary.outcome === 'claim_held')
       io.stderr(`app ${appId}: another reconciliation of this app is running; nothing done.\n`);
@@ -161,7 +138,7 @@ export async function reconcileCommand(
     }
     return 0;
   } finally {
-    await source.close();
+    await run.source.close();
     aws.destroy();
   }
 }

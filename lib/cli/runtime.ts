@@ -3,7 +3,12 @@
  * has passed argument and configuration checks: usage errors and `--help` then answer without
  * loading the SDK.
  */
-export { createAwsClients, keysForApp, resolveGleantapKeyring } from '../adapters.ts';
+export {
+  createAwsClients,
+  createRunDependencies,
+  keysForApp,
+  resolveGleantapKeyring,
+} from '../adapters.ts';
 export { createStateTable } from '../aws/create-table.ts';
 export { DynamoStateStore } from '../aws/dynamo-state-store.ts';
 export { SnsPublisher } from '../aws/sns-publisher.ts';

@@ -1,9 +1,10 @@
 /**
- * The state store of `poll --dry-run` without NOTIFIER_TABLE_NAME: no state and no snapshots,
- * so every app is a baseline. A dry run writes nothing, so every write rejects: reaching one
- * would be a bug in the poll, not something to store.
+ * The adapters of a dry run, which writes and publishes nothing: a state store with no state
+ * and no snapshots (so every app is a baseline, as in `poll --dry-run` without
+ * NOTIFIER_TABLE_NAME), and a publisher that refuses. Reaching a write or a publish would be
+ * a bug in the poll, not something to carry out, so each rejects.
  */
-import type { StateStore } from '../ports.ts';
+import type { EventPublisher, StateStore } from './ports.ts';
 
 const refuse = (): Promise<never> =>
   Promise.reject(new Error('A dry run writes nothing, yet the poll tried to write state.'));
@@ -25,4 +26,9 @@ export const emptyStateStore: StateStore = {
   commitSnapshots: refuse,
   createSnapshots: refuse,
   archive: refuse,
+};
+
+/** The publisher of a dry run, or of a run without a topic: every publish rejects. */
+export const refusingPublisher: EventPublisher = {
+  publish: () => Promise.reject(new Error('Publishing is not available in a dry run.')),
 };
