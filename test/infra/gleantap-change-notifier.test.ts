@@ -477,10 +477,13 @@ describe('GleantapChangeNotifier with two apps', () => {
       MetricName.EventsCreated,
       MetricName.EventsUpdated,
       MetricName.EventsOptoutChanged,
+      MetricName.EventsDeleted,
       MetricName.PollDuration,
       MetricName.Lag,
       MetricName.PollFailed,
       MetricName.PublishFailed,
+      MetricName.ReconcileRefused,
+      MetricName.ReconcileFailed,
     ]) {
       expect(body).toContain(`\\"${metricName}\\"`);
     }
