@@ -58,8 +58,9 @@ export function isDue(app: DispatchApp, tick: number, dispatchMinutes: number): 
  * Reconciliation messages sent after the one that starts an app's run, an hour apart. A scan
  * longer than one poller invocation pauses at its deadline and the next message resumes it;
  * once the run has finished, the poller answers a later message with one read (`not_due`: a
- * run at most once in 20 hours, functions/poller/reconcile-task.ts). Four invocations scan
- * well over a million customers at Gleantap's page size.
+ * run at most once in 20 hours, functions/poller/reconcile-task.ts). A scan gets four
+ * invocations (about 15 minutes at the default timeout); one that needs more starts over the
+ * next day (runs older than 20 hours are not resumed) and never concludes.
  */
 export const RECONCILE_RESUMES = 3;
 const RESUME_SPACING_MINUTES = 60;
