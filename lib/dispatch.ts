@@ -60,6 +60,7 @@ export async function dispatchPolls(
     ...plan.reconcile.map((appId) => ({
       appId,
       task: 'reconcile' as const,
+      ...(plan.reconcileLast.includes(appId) ? { last: true } : {}),
       deduplicationId: reconcileDeduplicationId(appId, plan.tick),
       scheduledTime,
     })),

@@ -35,6 +35,8 @@ const inputSchema = z.object({
   appId: z.string().check(z.trim(), z.minLength(1, 'appId must be a non-empty string')),
   /** `reconcile` from the reconciliation schedule (see reconcile-task.ts); a poll otherwise. */
   task: z.optional(z.enum(['poll', 'reconcile'])),
+  /** The reconciliation's last message of its interval (see lib/aws/poll-queue.ts). */
+  last: z.optional(z.boolean()),
 });
 
 /** What the handler needs from its surroundings; tests pass their own. */
@@ -119,7 +121,7 @@ export function createHandler(deps: HandlerDependencies) {
         `Bad input: expected {"appId": "<Gleantap app id>"}; ${input.error.issues.map((i) => i.message).join('; ')}.`,
       );
     }
-    const { appId, task } = input.data;
+    const { appId, task, last } = input.data;
     if (config.appIds.length > 0 && !config.appIds.includes(appId))
       throw new Error(`Bad input: appId ${appId} is not one of GLEANTAP_APP_IDS.`);
 
@@ -149,6 +151,7 @@ export function createHandler(deps: HandlerDependencies) {
           pageSize: config.pageSize,
           deadline: pollDeadline(now, context.getRemainingTimeInMillis()),
           metrics,
+          lastAttempt: last ?? false,
         });
         return summary;
       } finally {
@@ -190,8 +193,8 @@ export function createHandler(deps: HandlerDependencies) {
     if (queued !== null) {
       return pollBatch(
         queued,
-        async ({ appId, task }) => {
-          const summary = await runPoll({ appId, task }, context);
+        async ({ appId, task, last }) => {
+          const summary = await runPoll({ appId, task, last }, context);
           if (summary.outcome === 'failed')
             logger.error(
               task === 'reconcile'

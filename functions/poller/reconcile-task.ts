@@ -23,6 +23,11 @@ export interface ReconcileTaskInput {
   readonly pageSize: number;
   readonly deadline: Date;
   readonly metrics: Metrics;
+  /**
+   * No further message comes in this interval: a scan still unfinished will not conclude (the
+   * next interval starts over), so it is logged as an error and counted as `ReconcileFailed`.
+   */
+  readonly lastAttempt?: boolean;
 }
 
 /** Runs one reconciliation invocation and records its metrics; never throws for a failed run. */
@@ -35,12 +40,18 @@ export async function runReconcileTask(input: ReconcileTaskInput): Promise<Recon
     minIntervalMs: RECONCILE_MIN_INTERVAL_MS,
   });
   const { metrics } = input;
+  const unfinished = summary.outcome === 'incomplete' && input.lastAttempt === true;
+  if (unfinished)
+    input.deps.log.error(
+      'The reconciliation scan did not finish within the invocations of its interval; the next interval starts it over, so it cannot conclude. Raise the poller timeout (or the page size).',
+      { appId: input.appId, fetched: summary.fetched, seen: summary.seen },
+    );
   // Metadata, not a dimension: per-app dimensions cost too much across a fleet (see the poller).
   metrics.addMetadata(APP_ID_DIMENSION, summary.app_id);
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   count(MetricName.EventsDeleted, summary.deleted);
   count(MetricName.ReconcileRefused, summary.outcome === 'refused' ? 1 : 0);
-  count(MetricName.ReconcileFailed, summary.outcome === 'failed' ? 1 : 0);
+  count(MetricName.ReconcileFailed, summary.outcome === 'failed' || unfinished ? 1 : 0);
   if (summary.outcome === 'conclusive' || summary.outcome === 'refused')
     count(MetricName.ReconcileMissing, summary.missing);
   metrics.publishStoredMetrics();

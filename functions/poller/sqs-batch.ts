@@ -21,6 +21,8 @@ const sqsEventSchema = z.object({
 export interface QueuedTask {
   readonly appId: string;
   readonly task: PollTask;
+  /** The interval's last reconciliation message (see lib/aws/poll-queue.ts). */
+  readonly last: boolean;
 }
 
 /** One record taken from the queue. */
@@ -51,7 +53,8 @@ export function parseQueuedTask(body: string): { request: QueuedTask | null; pro
   }
   const message = pollMessageSchema.safeParse(json);
   if (!message.success) return { request: null, problem: bodyProblem(message.error.issues) };
-  return { request: { appId: message.data.appId, task: message.data.task ?? 'poll' }, problem: null };
+  const { appId, task = 'poll', last = false } = message.data;
+  return { request: { appId, task, last }, problem: null };
 }
 
 /** The records of an SQS event, or null when `event` is not one (a direct `{"appId"}` invocation). */

@@ -24,6 +24,8 @@ export const pollMessageSchema = z.object({
   scheduledTime: z.optional(z.string()),
   /** @default 'poll' */
   task: z.optional(z.enum(POLL_TASKS)),
+  /** A reconciliation's last message of its interval: a scan unfinished after it is reported. */
+  last: z.optional(z.boolean()),
 });
 export type PollMessage = z.infer<typeof pollMessageSchema>;
 
@@ -32,6 +34,8 @@ export interface PollRequest {
   readonly appId: string;
   /** @default 'poll' */
   readonly task?: PollTask;
+  /** See {@link pollMessageSchema}'s `last`. @default false */
+  readonly last?: boolean;
   readonly deduplicationId: string;
   readonly scheduledTime: string;
 }
@@ -47,6 +51,7 @@ export function messageBodyOf(request: PollRequest): string {
     appId: request.appId,
     scheduledTime: request.scheduledTime,
     ...(request.task === 'reconcile' ? { task: request.task } : {}),
+    ...(request.last === true ? { last: true } : {}),
   };
   return JSON.stringify(body);
 }

@@ -23,6 +23,8 @@ export interface DispatchPlan {
   readonly due: readonly string[];
   /** Apps whose reconciliation starts (or may resume) at this tick; see {@link isReconcileDue}. */
   readonly reconcile: readonly string[];
+  /** Those of `reconcile` whose message is the interval's last (see {@link reconcileMessageAt}). */
+  readonly reconcileLast: readonly string[];
   readonly paused: number;
   readonly notDue: number;
 }
@@ -60,7 +62,8 @@ export function isDue(app: DispatchApp, tick: number, dispatchMinutes: number): 
  * once the run has finished, the poller answers a later message with one read (`not_due`: a
  * run at most once in 20 hours, functions/poller/reconcile-task.ts). A scan gets four
  * invocations (about 15 minutes at the default timeout); one that needs more starts over the
- * next day (runs older than 20 hours are not resumed) and never concludes.
+ * next day (runs older than 20 hours are not resumed) and never concludes, so the last
+ * message is marked and the poller reports a scan still unfinished after it.
  */
 export const RECONCILE_RESUMES = 3;
 const RESUME_SPACING_MINUTES = 60;
@@ -77,12 +80,28 @@ export function isReconcileDue(
   dispatchMinutes: number,
   intervalDays: number,
 ): boolean {
-  if (app.paused) return false;
+  return reconcileMessageAt(app, tick, dispatchMinutes, intervalDays) !== null;
+}
+
+/**
+ * The reconciliation message of `app` at `tick`, if any: `last` when no resume follows it in
+ * this interval (a scan still unfinished after it will not conclude; the poller says so).
+ */
+export function reconcileMessageAt(
+  app: DispatchApp,
+  tick: number,
+  dispatchMinutes: number,
+  intervalDays: number,
+): { readonly last: boolean } | null {
+  if (app.paused) return null;
   const every = Math.max(1, Math.ceil((intervalDays * 1440) / dispatchMinutes));
   const spacing = Math.max(1, Math.ceil(RESUME_SPACING_MINUTES / dispatchMinutes));
   // A phase of its own: an app polled once an hour is not reconciled at its poll's phase.
   const position = (tick + phaseOf(`${app.appId}#reconcile`, every)) % every;
-  return position % spacing === 0 && position / spacing <= RECONCILE_RESUMES;
+  if (position % spacing !== 0) return null;
+  const attempt = position / spacing;
+  const lastAttempt = Math.min(RECONCILE_RESUMES, Math.floor((every - 1) / spacing));
+  return attempt <= lastAttempt ? { last: attempt === lastAttempt } : null;
 }
 
 /** How often apps are reconciled; null when the caller plans no reconciliation. */
@@ -100,16 +119,19 @@ export function planDispatch(
   const tick = tickOf(scheduledTime, dispatchMinutes);
   const due: string[] = [];
   const reconciled: string[] = [];
+  const reconcileLast: string[] = [];
   let paused = 0;
   let notDue = 0;
   for (const app of apps) {
     if (app.paused) paused++;
     else if (isDue(app, tick, dispatchMinutes)) due.push(app.appId);
     else notDue++;
-    if (reconcile !== null && isReconcileDue(app, tick, dispatchMinutes, reconcile.intervalDays))
-      reconciled.push(app.appId);
+    const message =
+      reconcile === null ? null : reconcileMessageAt(app, tick, dispatchMinutes, reconcile.intervalDays);
+    if (message !== null) reconciled.push(app.appId);
+    if (message?.last) reconcileLast.push(app.appId);
   }
-  return { tick, due, reconcile: reconciled, paused, notDue };
+  return { tick, due, reconcile: reconciled, reconcileLast, paused, notDue };
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   pollDeduplicationId,
   RECONCILE_RESUMES,
   reconcileDeduplicationId,
+  reconcileMessageAt,
   tickOf,
 } from '../../lib/core/dispatch-plan.ts';
 
@@ -21,7 +22,14 @@ describe('planDispatch', () => {
 
   it('plans every active app each tick by default, and skips paused ones', () => {
     const plan = planDispatch([app('a'), app('b'), app('c', null, true)], at, 5);
-    expect(plan).toEqual({ tick: tickOf(at, 5), due: ['a', 'b'], reconcile: [], paused: 1, notDue: 0 });
+    expect(plan).toEqual({
+      tick: tickOf(at, 5),
+      due: ['a', 'b'],
+      reconcile: [],
+      reconcileLast: [],
+      paused: 1,
+      notDue: 0,
+    });
   });
 
   it('plans the same polls for any time inside one tick, so a retried tick repeats itself', () => {
@@ -85,6 +93,13 @@ describe('the reconciliation plan', () => {
           isReconcileDue(candidate, t, 5, 1),
         );
         expect(run.map((t) => t - start)).toEqual([0, 12, 24, 36]);
+        // Only the third resume is marked last: a scan unfinished after it cannot conclude.
+        expect(run.map((t) => reconcileMessageAt(candidate, t, 5, 1)?.last)).toEqual([
+          false,
+          false,
+          false,
+          true,
+        ]);
       }
       // Three days hold three runs' messages, give or take a run cut by the window's edges.
       expect(byApp.get(candidate.appId)?.length).toBeGreaterThanOrEqual(3 * 4 - 3);
@@ -116,6 +131,8 @@ describe('the reconciliation plan', () => {
       for (const candidate of apps.slice(0, 10)) {
         const due = ticks.filter((t) => isReconcileDue(candidate, t, minutes, days));
         expect(due.length, candidate.appId).toBe(2 * Math.min(1 + RECONCILE_RESUMES, every));
+        // Exactly one message per interval is the last.
+        expect(due.filter((t) => reconcileMessageAt(candidate, t, minutes, days)?.last)).toHaveLength(2);
       }
     },
   );

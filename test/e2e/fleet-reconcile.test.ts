@@ -57,7 +57,11 @@ describe('the dispatcher schedules reconciliations and the poller runs them from
       poller: async (event) => {
         for (const record of (event as { Records: { body: string }[] }).Records) {
           const { request } = parseQueuedTask(record.body);
-          if (request) received.set(request.appId, [...(received.get(request.appId) ?? []), request.task]);
+          if (request)
+            received.set(request.appId, [
+              ...(received.get(request.appId) ?? []),
+              request.last ? `${request.task} (last)` : request.task,
+            ]);
         }
         return poller(event, {
           awsRequestId: `req-${received.size}`,
@@ -108,11 +112,17 @@ describe('the dispatcher schedules reconciliations and the poller runs them from
       const summary = await tick(start + resume);
       expect(summary.reconciliations).toBeGreaterThanOrEqual(1);
     }
-    expect(received.get('club-a')?.filter((task) => task === 'reconcile')).toHaveLength(4);
+    // The day's last message says so: a scan still unfinished after it is reported, not silent.
+    expect(received.get('club-a')?.filter((task) => task.startsWith('reconcile'))).toEqual([
+      'reconcile',
+      'reconcile',
+      'reconcile',
+      'reconcile (last)',
+    ]);
     expect(conclusiveRuns()).toBe(afterDay1);
 
     await tick(start + 288);
-    expect(received.get('club-a')?.filter((task) => task === 'reconcile')).toHaveLength(5);
+    expect(received.get('club-a')?.filter((task) => task.startsWith('reconcile'))).toHaveLength(5);
     expect(deleted()).toEqual([['gleantap:app/club-a', gone]]);
   }, 120_000);
 });

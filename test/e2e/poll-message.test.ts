@@ -7,11 +7,15 @@ describe('poll queue messages', () => {
     const poll = { appId: 'gym', deduplicationId: 'gym#1', scheduledTime: '2026-03-02T00:00:00.000Z' };
     const reconcile = { ...poll, task: 'reconcile' as const, deduplicationId: 'gym#r#1' };
     expect(parseQueuedTask(messageBodyOf(poll))).toEqual({
-      request: { appId: 'gym', task: 'poll' },
+      request: { appId: 'gym', task: 'poll', last: false },
       problem: null,
     });
     expect(parseQueuedTask(messageBodyOf(reconcile))).toEqual({
-      request: { appId: 'gym', task: 'reconcile' },
+      request: { appId: 'gym', task: 'reconcile', last: false },
+      problem: null,
+    });
+    expect(parseQueuedTask(messageBodyOf({ ...reconcile, last: true }))).toEqual({
+      request: { appId: 'gym', task: 'reconcile', last: true },
       problem: null,
     });
     // A reconciliation must not hold the app's polls back: a message group of its own.
@@ -23,6 +27,7 @@ describe('poll queue messages', () => {
     ['{"task": "reconcile"}', /appId: /],
     ['{"appId": ""}', /appId: /],
     ['{"appId": 7}', /appId: /],
+    ['{"appId": "gym", "task": "reconcile", "last": "yes"}', /last: /],
     ['[]', /body: /],
     ['not json', /not JSON/],
   ])('names what is wrong with the body %s', (body, problem) => {

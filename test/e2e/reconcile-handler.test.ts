@@ -76,6 +76,35 @@ describe('the poller Lambda handler runs the scheduled reconciliation task', () 
     await expect(handler({ appId: APP, task: 'purge' }, context())).rejects.toThrow(/Bad input/);
   });
 
+  it("counts a scan still unfinished at its interval's last message as failed, and resumes it later", async () => {
+    now = new Date(now.getTime() + 24 * 3_600_000);
+    const added = vi.spyOn(metrics, 'addMetric');
+    const errors = vi.spyOn(logger, 'error');
+    const failedCount = () =>
+      added.mock.calls.filter(([name]) => name === MetricName.ReconcileFailed).map(([, , value]) => value);
+    const outOfTime = { ...context(), getRemainingTimeInMillis: () => 0 };
+    // A resume message that is not the last: paused at its deadline, nothing to report yet.
+    added.mockClear();
+    expect(await handler({ appId: APP, task: 'reconcile' }, outOfTime)).toMatchObject({
+      outcome: 'incomplete',
+    });
+    expect(failedCount()).toEqual([0]);
+    // The last message of the interval: the scan cannot conclude, and says so.
+    added.mockClear();
+    errors.mockClear();
+    expect(await handler({ appId: APP, task: 'reconcile', last: true }, outOfTime)).toMatchObject({
+      outcome: 'incomplete',
+    });
+    expect(failedCount()).toEqual([1]);
+    expect(JSON.stringify(errors.mock.calls)).toMatch(
+      /did not finish within the invocations of its interval/,
+    );
+    // With time to finish, the paused run resumes and concludes.
+    expect(await handler({ appId: APP, task: 'reconcile' }, context())).toMatchObject({
+      outcome: 'conclusive',
+    });
+  });
+
   const sqsEvent = (...bodies: string[]) => ({
     Records: bodies.map((body, i) => ({ messageId: `m-${i}`, body, eventSource: 'aws:sqs' })),
   });
