@@ -11,27 +11,37 @@ import { canonicalContentHash, watchedValues } from './core/content-hash.ts';
 import { diffAgainstPublished, pendingVersionOf } from './core/diff.ts';
 import { buildMessages } from './core/events.ts';
 import { fingerprintSeed, IdFingerprintSet } from './core/id-fingerprint-set.ts';
+import {
+  addCounts,
+  advanceScan,
+  type Checkpoint,
+  finishScan,
+  freshScan,
+  judgeScan,
+  markDrifted,
+  type PollCounts,
+  rememberTail,
+  type ScanMode,
+  startScan,
+  ZERO_COUNTS,
+} from './core/scan-state.ts';
 import { changeLimitProblem } from './core/sns-limits.ts';
 import type { Change, Customer, OutboundMessage, PendingEntry, Snapshot } from './core/types.ts';
-import { computeWindow } from './core/window.ts';
 import { type PageDigestInput, type PageDigestResult, publishPageDigest } from './page-digest.ts';
 import {
   type AlertPublisher,
-  type Checkpoint,
   type CustomerPage,
   type CustomerSource,
   type EventPublisher,
   type LastPoll,
   LeaseLostError,
   type Log,
-  type PollCounts,
   type PollState,
-  type ScanEnd,
-  type ScanMode,
   type SnapshotCommit,
   type StateStore,
-  slotOf,
 } from './ports.ts';
+
+export { earnedWatermarks } from './core/scan-state.ts';
 
 export interface PollDependencies {
   readonly source: CustomerSource;
@@ -217,32 +227,6 @@ function withoutPending(snapshot: Snapshot): Snapshot {
   return committed;
 }
 
-const ZERO: PollCounts = {
-  fetched: 0,
-  created: 0,
-  updated: 0,
-  optout_changed: 0,
-  unchanged: 0,
-  invalid: 0,
-  published: 0,
-  conflicts: 0,
-  unpublished: 0,
-};
-
-function addCounts(a: PollCounts, b: PollCounts): PollCounts {
-  return {
-    fetched: a.fetched + b.fetched,
-    created: a.created + b.created,
-    updated: a.updated + b.updated,
-    optout_changed: a.optout_changed + b.optout_changed,
-    unchanged: a.unchanged + b.unchanged,
-    invalid: a.invalid + b.invalid,
-    published: a.published + b.published,
-    conflicts: a.conflicts + b.conflicts,
-    unpublished: a.unpublished + b.unpublished,
-  };
-}
-
 /**
  * Five full pages. A drifted row reappears on the next page or the one after, seconds later,
  * long before the bound evicts it (and by then an eventually consistent read has settled).
@@ -286,23 +270,6 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Where this invocation starts: the saved checkpoint of its slot, or a new scan. */
-function startScan(state: PollState | null, options: PollOptions, now: Date): Checkpoint {
-  // A resync has a slot of its own, so a scheduled poll never erases an unfinished resync.
-  const saved = options.resync ? state?.resyncCheckpoint : state?.checkpoint;
-  if (saved) return saved;
-  const fresh = { offset: 0, startedAt: now.toISOString(), dirty: false, totals: ZERO };
-  if (options.resync) return { mode: 'resync', updatedSince: null, ...fresh };
-  const window = computeWindow({
-    watermark: state?.watermark ?? null,
-    previousWatermark: state?.previousWatermark ?? null,
-    lookbackDays: options.lookbackDays,
-  });
-  return window.mode === 'baseline'
-    ? { mode: 'baseline', updatedSince: null, ...fresh }
-    : { mode: 'incremental', updatedSince: window.updatedSince, ...fresh };
-}
-
 /**
  * Runs one poll invocation for one app. Never throws for a failed poll: the summary says
  * `failed` with the reason, the lease is released, and no state advanced past unhandled data.
@@ -317,14 +284,7 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
   const dryRun = options.dryRun ?? false;
 
   const mode: ScanMode = options.resync ? 'resync' : 'incremental';
-  const idle: Checkpoint = {
-    mode,
-    updatedSince: null,
-    offset: 0,
-    startedAt: started.toISOString(),
-    dirty: false,
-    totals: ZERO,
-  };
+  const idle = freshScan(mode, null, started);
   let state: PollState | null;
   let scan: Checkpoint;
   try {
@@ -337,14 +297,29 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
     const error = `Could not start the poll: ${describe(caught)}`;
     log.error(error, { appId: options.appId });
     if (!dryRun) await store.releaseLease(options.appId, options.owner).catch(() => undefined);
-    return summarise(options, 'failed', idle, ZERO, started, clock(), null, false, error);
+    return summarise({
+      options,
+      outcome: 'failed',
+      scan: idle,
+      counts: ZERO_COUNTS,
+      started,
+      finished: clock(),
+      error,
+    });
   }
   if (!dryRun) {
     if (state === null) {
       log.info('Another poll holds the lease for this app; exiting without polling.', {
         appId: options.appId,
       });
-      return summarise(options, 'lease_held', idle, ZERO, started, clock(), null, false);
+      return summarise({
+        options,
+        outcome: 'lease_held',
+        scan: idle,
+        counts: ZERO_COUNTS,
+        started,
+        finished: clock(),
+      });
     }
   }
 
@@ -364,15 +339,10 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
   let error: string | undefined;
   try {
     await run.settle(state?.intent ?? []);
-    const finished = await run.pages();
-    if (!finished) {
-      outcome = 'incomplete';
-    } else if (run.checkpoint.dirty) {
-      outcome = 'failed';
-      error = `${run.checkpoint.totals.unpublished} message(s) could not be published or ${run.checkpoint.totals.conflicts} snapshot commit(s) conflicted; the watermark stays and the next poll reads the window again.`;
-    } else {
-      outcome = 'complete';
-    }
+    const reachedEnd = await run.pages();
+    const verdict = judgeScan(run.checkpoint, reachedEnd);
+    outcome = verdict.outcome;
+    if (verdict.outcome === 'failed') error = verdict.error;
   } catch (caught) {
     if (options.signal?.aborted) {
       // The abandoned fetch threw; every handled page is in the checkpoint, as at a deadline.
@@ -386,17 +356,17 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
   }
 
   const finishedAt = clock();
-  let summary: PollSummary = summarise(
+  let summary: PollSummary = summarise({
     options,
     outcome,
-    run.checkpoint,
-    run.counts,
+    scan: run.checkpoint,
+    counts: run.counts,
     started,
-    finishedAt,
+    finished: finishedAt,
     lagSeconds,
-    outcome === 'complete' || (outcome === 'failed' && run.reachedEnd),
-    error,
-  );
+    complete: outcome === 'complete' || (outcome === 'failed' && run.reachedEnd),
+    ...(error === undefined ? {} : { error }),
+  });
   if (run.checkpoint.drift) summary = { ...summary, drift: true };
   if (outcome === 'complete' && run.checkpoint.drift) {
     log.warn(
@@ -422,21 +392,6 @@ export async function pollApp(deps: PollDependencies, options: PollOptions): Pro
   return summary;
 }
 
-/**
- * The watermarks a scan earns, or undefined when it earns none: only a complete, drift-free
- * scheduled scan with every change handled moves them. The new window then reaches back to
- * the start of the complete scan before this one (see computeWindow). A `resync` is an extra
- * full read and leaves the watermarks to the scheduled scans.
- */
-export function earnedWatermarks(
-  scan: Checkpoint,
-  state: Pick<PollState, 'watermark'> | null,
-): ScanEnd['watermarks'] {
-  if (scan.dirty || scan.drift || scan.mode === 'resync') return undefined;
-  if (scan.mode === 'baseline') return { watermark: scan.startedAt, previousWatermark: null };
-  return { watermark: scan.startedAt, previousWatermark: state?.watermark ?? null };
-}
-
 async function endInvocation(
   deps: PollDependencies,
   options: PollOptions,
@@ -452,26 +407,16 @@ async function endInvocation(
     counts: run.checkpoint.totals,
     error: summary.error,
   };
-  const slot = slotOf(run.checkpoint.mode);
+  const end = finishScan({
+    scan: run.checkpoint,
+    saved: run.savedCheckpoint,
+    complete: summary.outcome === 'complete',
+    reachedEnd: run.reachedEnd,
+    state,
+    lastPoll,
+  });
   try {
-    if (summary.outcome === 'complete') {
-      const watermarks = earnedWatermarks(run.checkpoint, state);
-      await deps.store.endScan(options.appId, options.owner, {
-        ...(watermarks === undefined ? {} : { watermarks }),
-        slot,
-        checkpoint: null,
-        lastPoll,
-      });
-    } else if (run.reachedEnd) {
-      // The scan ended with something unhandled: start the window over next time.
-      await deps.store.endScan(options.appId, options.owner, { slot, checkpoint: null, lastPoll });
-    } else {
-      await deps.store.endScan(options.appId, options.owner, {
-        slot,
-        checkpoint: run.savedCheckpoint,
-        lastPoll,
-      });
-    }
+    await deps.store.endScan(options.appId, options.owner, end);
   } catch (error) {
     if (error instanceof LeaseLostError) {
       deps.log.warn('The lease was taken over before this poll could record its end.', {
@@ -488,33 +433,39 @@ async function endInvocation(
   }
 }
 
-function summarise(
-  options: PollOptions,
-  outcome: PollOutcome,
-  scan: Checkpoint,
-  counts: PollCounts,
-  started: Date,
-  finished: Date,
-  lagSeconds: number | null,
-  complete: boolean,
-  error?: string,
-): PollSummary {
+/** What {@link summarise} reports on. */
+interface SummaryInput {
+  readonly options: PollOptions;
+  readonly outcome: PollOutcome;
+  /** The scan as it stands (its mode is the summary's). */
+  readonly scan: Checkpoint;
+  /** This invocation's counts (not the scan's totals). */
+  readonly counts: PollCounts;
+  readonly started: Date;
+  readonly finished: Date;
+  /** @default null (no watermark to lag behind, or no scan ran) */
+  readonly lagSeconds?: number | null;
+  /** True when the scan reached its last page in this invocation. @default false */
+  readonly complete?: boolean;
+  readonly error?: string;
+}
+
+function summarise(input: SummaryInput): PollSummary {
+  const { options, started, finished, error } = input;
   return {
     app_id: options.appId,
-    mode: scan.mode,
-    outcome,
-    complete,
+    mode: input.scan.mode,
+    outcome: input.outcome,
+    complete: input.complete ?? false,
     dryRun: options.dryRun ?? false,
-    ...counts,
+    ...input.counts,
     startedAt: started.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
-    lagSeconds,
+    lagSeconds: input.lagSeconds ?? null,
     ...(error !== undefined ? { error } : {}),
   };
 }
 
-/** How many ids of the last page a checkpoint keeps, to find where a resumed scan stopped. */
-const TAIL_IDS = 5;
 /** Pages in a row with no id new to this invocation before the scan gives up (a server that ignores `offset`). */
 const STALL_PAGES = 3;
 
@@ -555,7 +506,7 @@ class ScanRun {
   checkpoint: Checkpoint;
   /** The checkpoint as last written (what a crash would resume from). */
   savedCheckpoint: Checkpoint;
-  counts: PollCounts = ZERO;
+  counts: PollCounts = ZERO_COUNTS;
   reachedEnd = false;
   readonly #recent = new RecentCommits(RECENT_COMMITS_LIMIT);
   #lastSaved: number;
@@ -645,11 +596,7 @@ class ScanRun {
         await this.options.onStep?.('fetched', page);
         const changed = await this.#handlePage(page);
         this.options.onProgress?.({ fetched: this.counts.fetched, offset: this.checkpoint.offset });
-        this.checkpoint = {
-          ...this.checkpoint,
-          tail: ids.slice(-TAIL_IDS),
-          tailRows: page.received,
-        };
+        this.checkpoint = rememberTail(this.checkpoint, ids, page.received);
         await this.#save(changed);
       }
     } catch (error) {
@@ -672,7 +619,7 @@ class ScanRun {
         appId: this.options.appId,
         reason,
       });
-    this.checkpoint = { ...this.checkpoint, drift: true };
+    this.checkpoint = markDrifted(this.checkpoint);
   }
 
   async #save(force: boolean): Promise<void> {
@@ -747,7 +694,7 @@ class ScanRun {
     const plan = await this.#diffPage(page);
     this.#logRejections(page);
     const counts: PollCounts = {
-      ...ZERO,
+      ...ZERO_COUNTS,
       fetched: page.received,
       invalid: page.rejections.length + plan.oversize,
       unchanged: plan.unchanged,
@@ -1008,11 +955,6 @@ class ScanRun {
 
   #advance(page: CustomerPage, counts: PollCounts, dirty: boolean): void {
     this.counts = addCounts(this.counts, counts);
-    this.checkpoint = {
-      ...this.checkpoint,
-      offset: page.offset + page.received,
-      dirty: this.checkpoint.dirty || dirty,
-      totals: addCounts(this.checkpoint.totals, counts),
-    };
+    this.checkpoint = advanceScan(this.checkpoint, page, counts, dirty);
   }
 }

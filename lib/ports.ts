@@ -2,6 +2,7 @@
  * The ports the poll cycle (lib/poll.ts) depends on. Adapters in lib/gleantap and lib/aws
  * implement them; tests can implement them with plain objects.
  */
+import type { Checkpoint, LastPoll, ScanEnd } from './core/scan-state.ts';
 import type {
   Customer,
   EventType,
@@ -10,6 +11,18 @@ import type {
   Rejection,
   Snapshot,
 } from './core/types.ts';
+
+// The scan's state is plain data with pure rules over it (lib/core/scan-state.ts); re-exported
+// here because the state store's port reads and writes it.
+export {
+  type Checkpoint,
+  type CheckpointSlot,
+  type LastPoll,
+  type PollCounts,
+  type ScanEnd,
+  type ScanMode,
+  slotOf,
+} from './core/scan-state.ts';
 
 /** One page of getCustomers, already parsed. */
 export interface CustomerPage {
@@ -38,59 +51,6 @@ export interface PageRequest {
  */
 export interface CustomerSource {
   pages(request: PageRequest): AsyncIterable<CustomerPage>;
-}
-
-/** Which kind of scan a poll runs. */
-export type ScanMode = 'baseline' | 'incremental' | 'resync';
-
-/** Progress of a scan that has not finished, saved after every page. */
-export interface Checkpoint {
-  readonly mode: ScanMode;
-  /** The window the scan reads; kept fixed until the scan completes. */
-  readonly updatedSince: string | null;
-  /** The next offset to request. */
-  readonly offset: number;
-  /** When the scan's first invocation started (ISO): the watermark it earns on completion. */
-  readonly startedAt: string;
-  /** True when some change found in this scan was not published and committed. */
-  readonly dirty: boolean;
-  /** Counts accumulated across the invocations of this scan. */
-  readonly totals: PollCounts;
-  /**
-   * True when the result set moved under the offsets during this scan (an id came back
-   * other than at the head of the next page, or a resumed scan did not find where it
-   * stopped): rows may have been skipped, so the scan does not move the watermark.
-   */
-  readonly drift?: boolean | undefined;
-  /**
-   * The last ids of the last page handled and that page's row count: a scan resumed in a
-   * later invocation re-reads that page and must find one of these ids in it.
-   */
-  readonly tail?: readonly string[] | undefined;
-  readonly tailRows?: number | undefined;
-}
-
-export interface PollCounts {
-  readonly fetched: number;
-  readonly created: number;
-  readonly updated: number;
-  readonly optout_changed: number;
-  readonly unchanged: number;
-  readonly invalid: number;
-  readonly published: number;
-  readonly conflicts: number;
-  readonly unpublished: number;
-}
-
-/** What one invocation of the poll did. */
-export interface LastPoll {
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly outcome: 'complete' | 'incomplete' | 'failed';
-  readonly mode: ScanMode;
-  readonly counts: PollCounts;
-  /** One sentence, for failed polls. */
-  readonly error?: string | undefined;
 }
 
 /** Per-app poll state (one item: the lease lives on it, so every write can be conditioned on holding it). */
@@ -157,29 +117,6 @@ export interface ArchiveQuery {
   readonly type?: EventType;
   readonly customerId?: string;
 }
-
-/** How a scan's invocation ends, written in one conditional update. */
-export interface ScanEnd {
-  /**
-   * The new watermarks (the scan's start, and the start of the complete scan before it);
-   * absent to keep the current ones.
-   */
-  readonly watermarks?: {
-    readonly watermark: string;
-    readonly previousWatermark: string | null;
-  };
-  /** Which checkpoint slot this scan uses (`resync` has its own). */
-  readonly slot: CheckpointSlot;
-  /** The checkpoint to keep for the next invocation, or null to clear it. */
-  readonly checkpoint: Checkpoint | null;
-  readonly lastPoll: LastPoll;
-}
-
-/** The two checkpoint slots: scheduled scans, and `resync`. */
-export type CheckpointSlot = 'scan' | 'resync';
-
-/** The slot a scan of this mode keeps its checkpoint in. */
-export const slotOf = (mode: ScanMode): CheckpointSlot => (mode === 'resync' ? 'resync' : 'scan');
 
 /**
  * The per-app poll state, the lease, snapshots and the event archive.
