@@ -1,0 +1,33 @@
+/**
+ * The snapshots one poll invocation wrote, so a customer seen again later in the same scan is
+ * diffed against the newest version without a consistent read.
+ */
+import type { Snapshot } from '../core/types.ts';
+
+/**
+ * Five full pages. A drifted row reappears on the next page or the one after, seconds later,
+ * long before the bound evicts it (and by then an eventually consistent read has settled).
+ * A bound of 50,000 kept ~85 MB of snapshots alive in a 100k-customer baseline.
+ */
+export const RECENT_COMMITS_LIMIT = 5_000;
+
+/**
+ * Snapshots this invocation committed (or marked pending), newest last. Bounded: past the
+ * bound an eventually consistent read can at worst repeat an event with the same id, and its
+ * commit then conflicts and the customer is re-detected.
+ */
+export class RecentCommits {
+  readonly #map = new Map<string, Snapshot>();
+  constructor(private readonly limit: number = RECENT_COMMITS_LIMIT) {}
+  get(id: string): Snapshot | undefined {
+    return this.#map.get(id);
+  }
+  set(snapshot: Snapshot): void {
+    this.#map.delete(snapshot.customerId);
+    this.#map.set(snapshot.customerId, snapshot);
+    if (this.#map.size > this.limit) {
+      const oldest = this.#map.keys().next();
+      if (!oldest.done) this.#map.delete(oldest.value);
+    }
+  }
+}
