@@ -10,9 +10,13 @@
  *    (no id came back twice, the sign that rows moved under the offsets: a row that moved
  *    can also have been skipped);
  * 2. this scan found **at most `maxDeleteShare`** of the app's live customers missing
- *    (default 10 %): more is far likelier an outage, a truncated answer or a wrong app id than
- *    a real purge, so the whole reconciliation publishes nothing, and the caller logs and
- *    alarms; an operator who did purge many members raises the share for one run;
+ *    (default 10 %, and always at least one customer unless the share is 0, so a studio of
+ *    nine members can lose one without an alarm every day): more is far likelier an outage, a
+ *    truncated answer or a wrong app id than a real purge, so the whole reconciliation
+ *    publishes nothing, and the caller logs and alarms; an operator who did purge many members
+ *    raises the share for one run. A scan that returned **no customer at all** from an app
+ *    with live customers is refused whatever the allowance (unless the share is 1): that is
+ *    the outage or the wrong app id, not a small app losing its last member;
  * 3. the customer was **also missing from the previous conclusive reconciliation** (one that
  *    passed 1 and 2). A single partial answer that slips under the threshold (one page lost,
  *    one skipped row) therefore deletes nobody: the same customer must be absent from two
@@ -78,8 +82,9 @@ export type DeletionDecision =
  */
 export function deletionAllowance(live: number, maxDeleteShare: number): number {
   assertShare(maxDeleteShare);
+  if (maxDeleteShare === 0 || live === 0) return 0;
   // The epsilon absorbs binary rounding: 0.29 * 100 is 28.999999999999996, and 29 is meant.
-  return Math.floor(live * maxDeleteShare + 1e-9);
+  return Math.max(1, Math.floor(live * maxDeleteShare + 1e-9));
 }
 
 /**
@@ -93,7 +98,8 @@ export function decideDeletions(input: DeletionInput): DeletionDecision {
   const live = new Set(input.live);
   const missing = [...live].filter((id) => !input.seen.has(id)).sort();
   const allowed = deletionAllowance(live.size, input.maxDeleteShare);
-  if (missing.length > allowed) {
+  const nobodySeen = input.seen.size === 0 && live.size > 0 && input.maxDeleteShare < 1;
+  if (missing.length > allowed || nobodySeen) {
     return { verdict: 'refused', live: live.size, missing: missing.length, allowed };
   }
   const suspects = input.suspects;

@@ -75,6 +75,26 @@ describe('decideDeletions', () => {
       { verdict: 'conclusive', live: 1, missing: [], deletions: [] },
     ],
     [
+      'a small studio may lose one member: the allowance is at least one customer',
+      input({ live: ids(9), seen: new Set(ids(8)), suspects: new Set(['9']) }),
+      { verdict: 'conclusive', live: 9, missing: ['9'], deletions: ['9'] },
+    ],
+    [
+      'but not two of nine',
+      input({ live: ids(9), seen: new Set(ids(7)), suspects: new Set(ids(9)) }),
+      { verdict: 'refused', live: 9, missing: 2, allowed: 1 },
+    ],
+    [
+      'a scan that returned nobody from a one-member app is refused (an outage, not a departure)',
+      input({ live: ['1'], seen: new Set(), suspects: new Set(['1']) }),
+      { verdict: 'refused', live: 1, missing: 1, allowed: 1 },
+    ],
+    [
+      'unless the operator allows every customer to go',
+      input({ live: ['1'], seen: new Set(), suspects: new Set(['1']), maxDeleteShare: 1 }),
+      { verdict: 'conclusive', live: 1, missing: ['1'], deletions: ['1'] },
+    ],
+    [
       'an app without snapshots has nothing to delete',
       input({ live: [], seen: new Set() }),
       { verdict: 'conclusive', live: 0, missing: [], deletions: [] },
@@ -98,7 +118,8 @@ describe('decideDeletions', () => {
 describe('deletionAllowance', () => {
   it.each([
     [100, 0.1, 10],
-    [9, 0.1, 0],
+    [9, 0.1, 1],
+    [9, 0, 0],
     [100, 0.29, 29],
     [100_000, 0.1, 10_000],
     [0, 0.1, 0],
@@ -133,7 +154,10 @@ describe('laws of decideDeletions', () => {
         const decision = decide(s);
         if (decision.verdict !== 'conclusive') return;
         expect(s.complete && !s.drift).toBe(true);
-        expect(decision.missing.length).toBeLessThanOrEqual(s.share * s.live.length + 1e-9);
+        expect(decision.missing.length).toBeLessThanOrEqual(
+          s.share === 0 ? 0 : Math.max(1, s.share * s.live.length + 1e-9),
+        );
+        if (s.live.length > 0 && s.share < 1) expect(s.seen.length).toBeGreaterThan(0);
         for (const id of decision.deletions) {
           expect(s.live).toContain(id);
           expect(s.seen).not.toContain(id);
