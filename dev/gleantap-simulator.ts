@@ -1,7 +1,7 @@
 /**
  * A local Gleantap API: an HTTP server on 127.0.0.1 that serves
- * `POST /v2/ExternalApi/getCustomers` the way the API is documented (see
- * shared/gleantap-getCustomers.openapi.json), over per-app populations that tests can
+ * `POST /v2/ExternalApi/getCustomers` the way Gleantap's API reference documents it (the
+ * rules below; what it leaves open is marked as a decision), over per-app populations that tests can
  * change, with injectable faults. Used by the client tests, `npm start`, and the fault and
  * benchmark suites.
  *

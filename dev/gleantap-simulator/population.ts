@@ -48,7 +48,7 @@ export interface PopulationEntry {
 }
 
 /**
- * What Gleantap does not document, as knobs (see DESIGN.md, "Local and tests"). The defaults
+ * What Gleantap does not document, as knobs the tests turn (each one below). The defaults
  * are the friendly answers the local demo uses: insertion order, every row served, `limit`
  * honoured up to 1000, `updated_since` an inclusive UTC day.
  */

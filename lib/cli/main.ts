@@ -1,5 +1,5 @@
 /**
- * The operator CLI, exactly as DESIGN.md "Operator CLI" specifies (a contract: scripts and
+ * The operator CLI, exactly as README.md "Operator CLI" documents it (a contract: scripts and
  * acceptance tests drive it). Results go to stdout, logs to stderr. Exit status: 0 done,
  * 1 a poll failed or left a change unpublished, 2 bad usage or configuration, 130 interrupted.
  */

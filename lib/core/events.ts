@@ -1,6 +1,6 @@
 /**
  * Building the SNS messages (CloudEvents 1.0 structured JSON) for a {@link Change}.
- * See DESIGN.md "Event contract" and lib/core/event-types.ts for the shapes.
+ * See README.md "Event contract (v1)", lib/core/event-types.ts and schemas/ for the shapes.
  */
 
 import { asciiOnly, clean, truncateChars, truncateUtf8 } from './display-text.ts';

@@ -1,6 +1,6 @@
 /**
  * The opt-out digest: one plain-text e-mail per app and page that lists the page's opt-out
- * changes, for studio staff (DESIGN.md, "Event contract": the alerts topic). It is built from
+ * changes, for studio staff (README.md, "Opt-out digests (what staff read)"). It is built from
  * the page's `customer.optout_changed` events and goes to the alerts topic, never to the
  * events topic; subscribers of the events topic still get every event.
  */

@@ -1,5 +1,5 @@
 /**
- * The apply-once rule every subscriber follows (DESIGN.md, "Contract details"), and the
+ * The apply-once rule every subscriber follows (stated below and in README.md, "Subscribe"), and the
  * port its durable state sits behind.
  *
  * - Drop an event whose `id` was already applied (SNS and SQS deliver at least once).
