@@ -6,10 +6,20 @@
 import type { Environment } from './config.ts';
 import { checkReconcileIntervalDays, RECONCILE_INTERVAL_DAYS } from './core/settings.ts';
 
-export interface FleetConfig {
+/** What a fleet function needs beyond the table: the dispatcher needs the poll queue. */
+export interface FleetConfigNeeds {
+  readonly queue: boolean;
+}
+
+/**
+ * The validated fleet configuration, typed by what was asked for: with `{ queue: true }` the
+ * queue URL is present (`string`), as loadFleetConfig then guarantees it; otherwise it may be
+ * null. The same pattern as NotifierConfig in lib/config.ts.
+ */
+export interface FleetConfig<N extends FleetConfigNeeds = FleetConfigNeeds> {
   readonly tableName: string;
   /** The poll queue (dispatcher only). */
-  readonly queueUrl: string | null;
+  readonly queueUrl: N extends { readonly queue: true } ? string : string | null;
   /** Minutes between dispatcher ticks: the default poll interval of every app. */
   readonly dispatchMinutes: number;
   /**
@@ -19,11 +29,12 @@ export interface FleetConfig {
   readonly reconcileIntervalDays: number | null;
   /** Intervals without a complete poll before the watchdog calls an app stale. */
   readonly missedPolls: number;
-  readonly region: string | null;
+  /** AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (Lambda always sets AWS_REGION). */
+  readonly region: string;
 }
 
-export type FleetConfigResult =
-  | { readonly ok: true; readonly config: FleetConfig }
+export type FleetConfigResult<N extends FleetConfigNeeds = FleetConfigNeeds> =
+  | { readonly ok: true; readonly config: FleetConfig<N> }
   | { readonly ok: false; readonly problems: readonly string[] };
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
@@ -53,9 +64,14 @@ function reconcileInterval(env: Environment, problems: string[]): number | null 
 
 /**
  * Reads NOTIFIER_TABLE_NAME, POLL_QUEUE_URL, NOTIFIER_DISPATCH_MINUTES,
- * NOTIFIER_RECONCILE_INTERVAL_DAYS and NOTIFIER_MISSED_POLLS.
+ * NOTIFIER_RECONCILE_INTERVAL_DAYS and NOTIFIER_MISSED_POLLS. With `{ queue: true }` a missing
+ * or malformed POLL_QUEUE_URL is a problem, so the config's type has the queue URL present.
  */
-export function loadFleetConfig(env: Environment, needs: { readonly queue: boolean }): FleetConfigResult {
+export function loadFleetConfig<const N extends FleetConfigNeeds>(
+  env: Environment,
+  needs: N,
+): FleetConfigResult<N>;
+export function loadFleetConfig(env: Environment, needs: FleetConfigNeeds): FleetConfigResult {
   const problems: string[] = [];
   const tableName = env.NOTIFIER_TABLE_NAME?.trim() ?? '';
   if (!TABLE_NAME.test(tableName)) {
@@ -68,7 +84,7 @@ export function loadFleetConfig(env: Environment, needs: { readonly queue: boole
   const dispatchMinutes = whole(env, 'NOTIFIER_DISPATCH_MINUTES', 5, 1440, problems);
   const reconcileIntervalDays = reconcileInterval(env, problems);
   const missedPolls = whole(env, 'NOTIFIER_MISSED_POLLS', 3, 1440, problems);
-  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || null;
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1';
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,

@@ -32,6 +32,9 @@ const customResourceSchema = z.object({
 });
 type CustomResourceEvent = z.infer<typeof customResourceSchema>;
 
+/** The dispatcher enqueues polls: it needs the poll queue. */
+const DISPATCHER_NEEDS = { queue: true } as const;
+
 /** What the handler needs; tests pass local clients. */
 export interface DispatcherDependencies {
   readonly env: Environment;
@@ -54,24 +57,24 @@ export function createDispatcherHandler(deps: DispatcherDependencies) {
   const logger = deps.logger ?? new Logger({ serviceName: METRICS_SERVICE });
   const clock = deps.clock ?? (() => new Date());
   const respond = deps.respond ?? putResponse;
-  let config: FleetConfig | undefined;
+  let config: FleetConfig<typeof DISPATCHER_NEEDS> | undefined;
   let registry: DynamoAppRegistry | undefined;
   let queue: SqsPollQueue | undefined;
 
   const setUp = () => {
     if (!config) {
-      const result = loadFleetConfig(deps.env, { queue: true });
+      const result = loadFleetConfig(deps.env, DISPATCHER_NEEDS);
       if (!result.ok) throw new Error(`Bad configuration: ${result.problems.join(' ')}`);
       config = result.config;
     }
-    const region = config.region ?? 'us-east-1';
+    const { region } = config;
     registry ??= new DynamoAppRegistry({
       client: deps.dynamodb ?? new DynamoDBClient({ region }),
       tableName: config.tableName,
     });
     queue ??= new SqsPollQueue({
       client: deps.sqs ?? new SQSClient({ region }),
-      queueUrl: config.queueUrl ?? '',
+      queueUrl: config.queueUrl,
     });
     return { config, registry, queue };
   };

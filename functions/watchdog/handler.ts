@@ -31,7 +31,7 @@ export function createWatchdogHandler(deps: WatchdogDependencies) {
   const logger = deps.logger ?? new Logger({ serviceName: METRICS_SERVICE });
   const metrics = deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
   const clock = deps.clock ?? (() => new Date());
-  let config: FleetConfig | undefined;
+  let config: FleetConfig<{ queue: false }> | undefined;
   let client: DynamoDBClient | undefined;
 
   return async function handler(): Promise<FleetHealth> {
@@ -40,7 +40,7 @@ export function createWatchdogHandler(deps: WatchdogDependencies) {
       if (!result.ok) throw new Error(`Bad configuration: ${result.problems.join(' ')}`);
       config = result.config;
     }
-    client ??= deps.dynamodb ?? new DynamoDBClient({ region: config.region ?? 'us-east-1' });
+    client ??= deps.dynamodb ?? new DynamoDBClient({ region: config.region });
     const registry = new DynamoAppRegistry({ client, tableName: config.tableName });
     const store = new DynamoStateStore({ client, tableName: config.tableName });
     const apps = await registry.list();
