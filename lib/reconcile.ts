@@ -13,90 +13,26 @@
  * next reconciliation publishes with the same ids; a customer that is back by then is created
  * again one version above, which a subscriber applies over the late delete.
  */
-import { buildDeletedMessage } from './core/events.ts';
-import { DEFAULT_MAX_DELETE_SHARE, type DeletionDecision, decideDeletions } from './core/reconcile.ts';
-import { tombstoneOf } from './core/tombstone.ts';
-import type { OutboundMessage, Snapshot } from './core/types.ts';
-import type { CustomerPage, CustomerSource, EventPublisher, Log, StateStore } from './ports.ts';
-import type { ReconcileRecord, ReconcileStore, SnapshotListing } from './reconcile-ports.ts';
+import { DEFAULT_MAX_DELETE_SHARE, decideDeletions } from './core/reconcile.ts';
+import type { CustomerPage } from './ports.ts';
+import { applyDeletions } from './reconcile/delete-step.ts';
+import type {
+  ReconcileDependencies,
+  ReconcileOptions,
+  ReconcileOutcome,
+  ReconcileSummary,
+} from './reconcile/types.ts';
+import type { ReconcileRecord } from './reconcile-ports.ts';
 
-export interface ReconcileDependencies {
-  readonly source: CustomerSource;
-  readonly store: StateStore;
-  readonly reconcileStore: ReconcileStore;
-  readonly publisher: EventPublisher;
-  readonly log: Log;
-  /** The only clock a reconciliation reads. */
-  readonly clock: () => Date;
-  /** Waits between attempts to take the poll lease. @default real timers */
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+export type {
+  ReconcileDependencies,
+  ReconcileOptions,
+  ReconcileOutcome,
+  ReconcileSummary,
+} from './reconcile/types.ts';
 
-export interface ReconcileOptions {
-  readonly appId: string;
-  /** Identifies this invocation as the holder of the claim and of the poll lease. */
-  readonly owner: string;
-  readonly pageSize: number;
-  /** 0..1. @default DEFAULT_MAX_DELETE_SHARE (0.1) */
-  readonly maxDeleteShare?: number;
-  /** No page is started at or after this instant; the scan resumes next invocation. */
-  readonly deadline?: Date;
-  /** How long the claim lasts without renewal when there is no deadline. @default 15 minutes */
-  readonly claimTtlMs?: number;
-  /**
-   * Scheduled runs: do nothing (`not_due`) when the last run finished less than this long ago
-   * and none is in progress, so a schedule can fire several times a day to resume a long scan
-   * and still reconcile once. @default 0 (always run)
-   */
-  readonly minIntervalMs?: number;
-  /** Scan and decide, write and publish nothing; the deleted events go to `onMessages`. */
-  readonly dryRun?: boolean;
-  /** Called with the deleted events once published (or, in a dry run, instead). */
-  readonly onMessages?: (messages: readonly OutboundMessage[]) => void;
-  /** Test seam between the steps of the delete; never set in production code. */
-  readonly onStep?: (step: 'tombstoned' | 'published') => void | Promise<void>;
-}
-
-export type ReconcileOutcome =
-  | DeletionDecision['verdict']
-  | 'incomplete'
-  | 'failed'
-  | 'claim_held'
-  | 'not_due';
-
-/** What one reconciliation invocation did; the CLI's `--json` line. */
-export interface ReconcileSummary {
-  readonly app_id: string;
-  readonly outcome: ReconcileOutcome;
-  /** Rows fetched by this invocation. */
-  readonly fetched: number;
-  /** Distinct ids the whole scan returned so far. */
-  readonly seen: number;
-  /** Live snapshots when the scan ended (0 until it has). */
-  readonly live: number;
-  /** Live snapshots the scan did not return. */
-  readonly missing: number;
-  /** customer.deleted events published by this invocation (re-sent pending ones included). */
-  readonly deleted: number;
-  /** Deletions decided but not announced: a tombstone or publish failed; retried next run. */
-  readonly unpublished: number;
-  /** The decided deletions this invocation left to the next run (poll lease busy, customer changed). */
-  readonly deferred: number;
-  readonly dryRun: boolean;
-  readonly startedAt: string;
-  readonly durationMs: number;
-  /** One sentence when the outcome is not `conclusive`. */
-  readonly error?: string;
-}
-
-/** How long the claim outlives a deadline, and how close to its end no write is started. */
+/** How long the claim outlives a deadline. */
 const CLAIM_GRACE_MS = 60_000;
-const LEASE_MARGIN_MS = 10_000;
-/** The delete step holds the poll lease at most this long. */
-const DELETE_LEASE_MS = 60_000;
-/** Attempts to take the poll lease (a poll holds it for seconds) and the wait between them. */
-const LEASE_ATTEMPTS = 10;
-const LEASE_RETRY_MS = 3_000;
 /** A run older than this is not resumed: its pages describe another day's population. */
 const RUN_MAX_AGE_MS = 20 * 3_600_000;
 /** A claim without a deadline is renewed after this much of it has passed. */
@@ -105,8 +41,6 @@ const RENEW_AFTER_MS = 60_000;
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The ids a page returned: valid customers and rejected records that had an id. */
 function pageIds(page: CustomerPage): string[] {
@@ -305,136 +239,5 @@ export async function reconcileApp(
     });
     if (!dryRun) await reconcileStore.release(options.appId, options.owner).catch(() => undefined);
     return summary('failed', reason);
-  }
-}
-
-/**
- * The delete step, under the app's poll lease: tombstone what is still at the listed version,
- * publish the tombstones (and the pending ones of an earlier run), archive, mark announced.
- * Returns a sentence when something was left for the next run to finish, else undefined.
- */
-async function applyDeletions(
-  deps: ReconcileDependencies,
-  options: ReconcileOptions,
-  toDelete: readonly SnapshotListing[],
-  pending: readonly SnapshotListing[],
-  tally: { deleted: number; unpublished: number; deferred: number },
-): Promise<string | undefined> {
-  const { store, publisher, clock, log } = deps;
-  const { appId, owner } = options;
-  const detectedAt = clock().toISOString();
-  if (options.dryRun) {
-    const current = await store.getSnapshots(
-      appId,
-      toDelete.map((s) => s.customerId),
-    );
-    const messages = toDelete.flatMap((listed) => {
-      const snapshot = current.get(listed.customerId);
-      return snapshot &&
-        snapshot.deleted === undefined &&
-        snapshot.pending === undefined &&
-        snapshot.version === listed.version
-        ? [buildDeletedMessage(tombstoneOf(snapshot), { appId, detectedAt })]
-        : [];
-    });
-    options.onMessages?.(messages);
-    tally.deleted = messages.length;
-    return undefined;
-  }
-
-  const sleep = deps.sleep ?? realSleep;
-  let leaseUntil = 0;
-  for (let attempt = 0; attempt < LEASE_ATTEMPTS; attempt++) {
-    if (attempt > 0) await sleep(LEASE_RETRY_MS);
-    const now = clock();
-    const state = await store.acquireLease(appId, owner, now, DELETE_LEASE_MS);
-    if (state !== null) {
-      leaseUntil = now.getTime() + DELETE_LEASE_MS;
-      break;
-    }
-  }
-  if (leaseUntil === 0) {
-    // Not a failure: the suspects are saved, so the next reconciliation deletes them (a day later).
-    tally.deferred = toDelete.length + pending.length;
-    log.warn('A poll held the lease throughout; the deletions are left to the next reconciliation.', {
-      appId,
-      deferred: tally.deferred,
-    });
-    return undefined;
-  }
-  // Fencing: no write is started that could land after the lease ran out.
-  const holding = () => clock().getTime() < leaseUntil - LEASE_MARGIN_MS;
-  try {
-    const current = await store.getSnapshots(
-      appId,
-      [...toDelete, ...pending].map((s) => s.customerId),
-    );
-    const tombstones: Snapshot[] = [];
-    for (const listed of toDelete) {
-      const snapshot = current.get(listed.customerId);
-      // Changed since the listing (a poll saw it, so it exists), deleted already, or with a
-      // published change not yet committed (its sequence is taken; the poll settles it first).
-      if (
-        !snapshot ||
-        snapshot.deleted !== undefined ||
-        snapshot.pending !== undefined ||
-        snapshot.version !== listed.version
-      ) {
-        tally.deferred++;
-        continue;
-      }
-      tombstones.push(tombstoneOf(snapshot));
-    }
-    if (!holding()) throw new Error('The poll lease ran short before the tombstones were written.');
-    const { committed, conflicts } = await store.commitSnapshots(
-      appId,
-      tombstones.map((t) => ({ snapshot: t, expectedVersion: t.version - 1 })),
-    );
-    tally.deferred += conflicts.length;
-    await options.onStep?.('tombstoned');
-    const written = new Set(committed);
-    const announce = [
-      ...tombstones.filter((t) => written.has(t.customerId)),
-      ...pending.flatMap((listed) => {
-        const snapshot = current.get(listed.customerId);
-        return snapshot?.deleted === 'pending' ? [snapshot] : [];
-      }),
-    ];
-    if (announce.length === 0) return undefined;
-    const messages = announce.map((t) => buildDeletedMessage(t, { appId, detectedAt }));
-    if (!holding()) throw new Error('The poll lease ran short before the deleted events were published.');
-    const result = await publisher.publish(messages);
-    const sentIds = new Set(result.published);
-    const sent = messages.filter((m) => sentIds.has(m.id));
-    tally.deleted = sent.length;
-    tally.unpublished = messages.length - sent.length;
-    if (sent.length > 0) {
-      options.onMessages?.(sent);
-      await store.archive(appId, sent, clock());
-    }
-    await options.onStep?.('published');
-    const sentCustomers = new Set(sent.map((m) => m.customerId));
-    const announced = announce.filter((t) => sentCustomers.has(t.customerId));
-    if (announced.length > 0 && holding()) {
-      // A conflict here means the customer came back meanwhile: its created event outranks this one.
-      await store.commitSnapshots(
-        appId,
-        announced.map((t) => ({
-          snapshot: { ...t, deleted: 'announced' as const },
-          expectedVersion: t.version,
-        })),
-      );
-    }
-    if (tally.unpublished > 0) {
-      log.warn('Some deleted events were not published; their tombstones stay pending for the next run.', {
-        appId,
-        unpublished: tally.unpublished,
-        firstReason: result.failed[0]?.reason,
-      });
-      return `${tally.unpublished} customer.deleted event(s) could not be published; the next reconciliation sends them again with the same ids.`;
-    }
-    return undefined;
-  } finally {
-    await store.releaseLease(appId, owner).catch(() => undefined);
   }
 }
