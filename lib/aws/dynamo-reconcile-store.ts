@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -8,10 +7,8 @@ import {
   type QueryCommandOutput,
   ScanCommand,
   type ScanCommandOutput,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
-import { LeaseLostError } from '../ports.ts';
 import type {
   ReconcileEnd,
   ReconcileRun,
@@ -20,6 +17,7 @@ import type {
   SeenPage,
   SnapshotListing,
 } from '../reconcile-ports.ts';
+import { ItemLease } from './item-lease.ts';
 import { RECONCILE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
 
 const PK = TABLE_KEY_SCHEMA.partitionKey.name;
@@ -89,11 +87,18 @@ export class DynamoReconcileStore implements ReconcileStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #segments: number;
+  readonly #claim: ItemLease;
 
   constructor(options: DynamoReconcileStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#segments = options.listSegments ?? LIST_SEGMENTS;
+    this.#claim = new ItemLease({
+      client: options.client,
+      tableName: options.tableName,
+      ownerAttribute: 'rOwner',
+      expiresAttribute: 'rExpires',
+    });
   }
 
   async claim(
@@ -103,27 +108,11 @@ export class DynamoReconcileStore implements ReconcileStore {
     ttlMs: number,
     newRun: ReconcileRun,
   ): Promise<ReconcileState | null> {
-    try {
-      const out = await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: stateKey(appId),
-          UpdateExpression: 'SET rOwner = :owner, rExpires = :expires, rRun = if_not_exists(rRun, :run)',
-          ConditionExpression: 'attribute_not_exists(rOwner) OR rOwner = :owner OR rExpires < :now',
-          ExpressionAttributeValues: {
-            ':owner': { S: owner },
-            ':expires': { N: String(now.getTime() + ttlMs) },
-            ':now': { N: String(now.getTime()) },
-            ':run': { S: newRun.runId },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toState(appId, out.Attributes ?? {});
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return null;
-      throw error;
-    }
+    const item = await this.#claim.acquire(stateKey(appId), owner, now, ttlMs, {
+      set: 'rRun = if_not_exists(rRun, :run)',
+      values: { ':run': { S: newRun.runId } },
+    });
+    return item === null ? null : toState(appId, item);
   }
 
   async getState(appId: string): Promise<ReconcileState | null> {
@@ -258,19 +247,7 @@ export class DynamoReconcileStore implements ReconcileStore {
   }
 
   async release(appId: string, owner: string): Promise<void> {
-    try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: stateKey(appId),
-          UpdateExpression: 'REMOVE rOwner, rExpires',
-          ConditionExpression: 'rOwner = :owner',
-          ExpressionAttributeValues: { ':owner': { S: owner } },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.#claim.release(stateKey(appId), owner);
   }
 
   async #updateHolding(
@@ -279,20 +256,7 @@ export class DynamoReconcileStore implements ReconcileStore {
     expression: string,
     values: Record<string, AttributeValue>,
   ): Promise<void> {
-    try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: stateKey(appId),
-          UpdateExpression: expression,
-          ConditionExpression: 'rOwner = :owner',
-          ExpressionAttributeValues: { ...values, ':owner': { S: owner } },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError(appId);
-      throw error;
-    }
+    await this.#claim.updateHolding(stateKey(appId), appId, owner, expression, values);
   }
 
   async #queryPrefix(partition: string, prefix: string): Promise<Record<string, AttributeValue>[]> {

@@ -28,7 +28,6 @@ import {
   type ArchiveQuery,
   type Checkpoint,
   type CommitResult,
-  LeaseLostError,
   type PollState,
   type ScanEnd,
   type SnapshotCommit,
@@ -36,6 +35,7 @@ import {
   type StateStore,
   slotOf,
 } from '../ports.ts';
+import { ItemLease } from './item-lease.ts';
 import { ARCHIVE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
 
 const PK = TABLE_KEY_SCHEMA.partitionKey.name;
@@ -201,6 +201,7 @@ export class DynamoStateStore implements StateStore {
   readonly #limit: ReturnType<typeof pLimit>;
   readonly #maxRetries: number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #lease: ItemLease;
 
   constructor(options: DynamoStateStoreOptions) {
     this.#client = options.client;
@@ -208,48 +209,24 @@ export class DynamoStateStore implements StateStore {
     this.#limit = pLimit(options.concurrency ?? 8);
     this.#maxRetries = options.maxBatchRetries ?? 8;
     this.#sleep = options.sleep ?? realSleep;
+    this.#lease = new ItemLease({
+      client: options.client,
+      tableName: options.tableName,
+      ownerAttribute: 'leaseOwner',
+      expiresAttribute: 'leaseExpiresAt',
+    });
   }
 
   async acquireLease(appId: string, owner: string, now: Date, ttlMs: number): Promise<PollState | null> {
-    try {
-      const out = await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: stateKey(appId),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expires, appId = :app',
-          ConditionExpression:
-            'attribute_not_exists(leaseOwner) OR leaseOwner = :owner OR leaseExpiresAt < :now',
-          ExpressionAttributeValues: {
-            ':owner': { S: owner },
-            ':expires': { N: String(now.getTime() + ttlMs) },
-            ':now': { N: String(now.getTime()) },
-            ':app': { S: appId },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toPollState(appId, out.Attributes ?? {});
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return null;
-      throw error;
-    }
+    const item = await this.#lease.acquire(stateKey(appId), owner, now, ttlMs, {
+      set: 'appId = :app',
+      values: { ':app': { S: appId } },
+    });
+    return item === null ? null : toPollState(appId, item);
   }
 
   async releaseLease(appId: string, owner: string): Promise<void> {
-    try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: stateKey(appId),
-          UpdateExpression: 'REMOVE leaseOwner, leaseExpiresAt',
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: { ':owner': { S: owner } },
-        }),
-      );
-    } catch (error) {
-      // Already expired and taken by someone else: nothing of ours to give back.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.#lease.release(stateKey(appId), owner);
   }
 
   async getPollState(appId: string): Promise<PollState | null> {
@@ -305,20 +282,18 @@ export class DynamoStateStore implements StateStore {
       f: pending.fields,
       b: basePart(pending),
     }));
-    await this.#updateHoldingLease(appId, 'SET intent = :intent, leaseExpiresAt = :expires', {
-      ':owner': { S: owner },
+    await this.#updateHoldingLease(appId, owner, 'SET intent = :intent, leaseExpiresAt = :expires', {
       ':intent': { S: JSON.stringify(stored) },
       ':expires': { N: String(leaseExpiresAt.getTime()) },
     });
   }
 
   async clearIntent(appId: string, owner: string): Promise<void> {
-    await this.#updateHoldingLease(appId, 'REMOVE intent', { ':owner': { S: owner } });
+    await this.#updateHoldingLease(appId, owner, 'REMOVE intent');
   }
 
   async renewLease(appId: string, owner: string, leaseExpiresAt: Date): Promise<void> {
-    await this.#updateHoldingLease(appId, 'SET leaseExpiresAt = :expires', {
-      ':owner': { S: owner },
+    await this.#updateHoldingLease(appId, owner, 'SET leaseExpiresAt = :expires', {
       ':expires': { N: String(leaseExpiresAt.getTime()) },
     });
   }
@@ -359,18 +334,21 @@ export class DynamoStateStore implements StateStore {
     leaseExpiresAt: Date,
   ): Promise<void> {
     const attribute = slotOf(checkpoint.mode) === 'resync' ? 'resyncCheckpoint' : 'checkpoint';
-    await this.#updateHoldingLease(appId, `SET ${attribute} = :checkpoint, leaseExpiresAt = :expires`, {
-      ':owner': { S: owner },
-      ':checkpoint': { S: JSON.stringify(checkpoint) },
-      ':expires': { N: String(leaseExpiresAt.getTime()) },
-    });
+    await this.#updateHoldingLease(
+      appId,
+      owner,
+      `SET ${attribute} = :checkpoint, leaseExpiresAt = :expires`,
+      {
+        ':checkpoint': { S: JSON.stringify(checkpoint) },
+        ':expires': { N: String(leaseExpiresAt.getTime()) },
+      },
+    );
   }
 
   async endScan(appId: string, owner: string, end: ScanEnd): Promise<void> {
     const sets = ['lastPoll = :lastPoll'];
     const removes = ['leaseOwner', 'leaseExpiresAt'];
     const values: Record<string, AttributeValue> = {
-      ':owner': { S: owner },
       ':lastPoll': { S: JSON.stringify(end.lastPoll) },
     };
     if (end.watermarks !== undefined) {
@@ -390,28 +368,21 @@ export class DynamoStateStore implements StateStore {
     } else {
       removes.push(attribute);
     }
-    await this.#updateHoldingLease(appId, `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`, values);
+    await this.#updateHoldingLease(
+      appId,
+      owner,
+      `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
+      values,
+    );
   }
 
   async #updateHoldingLease(
     appId: string,
+    owner: string,
     expression: string,
-    values: Record<string, AttributeValue>,
+    values: Record<string, AttributeValue> = {},
   ): Promise<void> {
-    try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: stateKey(appId),
-          UpdateExpression: expression,
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: values,
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError(appId);
-      throw error;
-    }
+    await this.#lease.updateHolding(stateKey(appId), appId, owner, expression, values);
   }
 
   async getSnapshotHeads(appId: string, customerIds: readonly string[]): Promise<Map<string, SnapshotHead>> {
