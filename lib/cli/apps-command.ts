@@ -3,27 +3,7 @@
  * (lib/aws/app-registry.ts). The dispatcher reads the registry on every tick, so a change
  * takes effect at the next tick, without a redeploy.
  */
-import type { ParseArgsConfig } from 'node:util';
-import type { ConfigNeeds, Environment, NotifierConfig } from '../config.ts';
-
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
-
-/** What the command borrows from main.ts (argument parsing, configuration, usage errors). */
-export interface AppsCommandHelpers {
-  readonly parse: <const T extends OptionsConfig>(
-    args: string[],
-    options: T,
-    allowPositionals?: boolean,
-  ) => { values: Record<string, unknown>; positionals: string[] };
-  readonly requireConfig: <const N extends ConfigNeeds>(env: Environment, needs: N) => NotifierConfig<N>;
-  readonly usage: (message: string) => Error;
-}
-
-export interface AppsCommandIo {
-  readonly env: Environment;
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
+import { type CliIo, parseArguments, requireConfig, UsageError } from './cli-contract.ts';
 
 export const APPS_HELP = `Usage: gleantap-notifier apps <add|remove|list> [options]
 
@@ -36,20 +16,16 @@ Environment: NOTIFIER_TABLE_NAME, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB.
 `;
 
 /** Runs `apps …`; returns the exit status. */
-export async function appsCommand(
-  args: string[],
-  io: AppsCommandIo,
-  helpers: AppsCommandHelpers,
-): Promise<number> {
+export async function appsCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
     (sub === undefined ? io.stderr : io.stdout)(APPS_HELP);
     return sub === undefined ? 2 : 0;
   }
   if (sub !== 'add' && sub !== 'remove' && sub !== 'list') {
-    throw helpers.usage(`Unknown apps command ${JSON.stringify(sub)}. Use add, remove or list.`);
+    throw new UsageError(`Unknown apps command ${JSON.stringify(sub)}. Use add, remove or list.`);
   }
-  const { values, positionals } = helpers.parse(
+  const { values, positionals } = parseArguments(
     rest,
     {
       interval: { type: 'string' },
@@ -59,27 +35,27 @@ export async function appsCommand(
     true,
   );
   if (sub !== 'list' && positionals.length === 0)
-    throw helpers.usage(`apps ${sub} needs at least one app id.`);
-  if (sub === 'list' && positionals.length > 0) throw helpers.usage('apps list takes no app ids.');
+    throw new UsageError(`apps ${sub} needs at least one app id.`);
+  if (sub === 'list' && positionals.length > 0) throw new UsageError('apps list takes no app ids.');
   if (sub !== 'add' && (values.interval !== undefined || values.paused === true)) {
-    throw helpers.usage('--interval and --paused belong to apps add.');
+    throw new UsageError('--interval and --paused belong to apps add.');
   }
   const { REGISTRY_APP_ID, DynamoAppRegistry } = await import('../aws/app-registry.ts');
   for (const appId of positionals) {
     if (!REGISTRY_APP_ID.test(appId)) {
-      throw helpers.usage(`"${appId}" is not an app id: use 1 to 64 letters, digits, _ . or -.`);
+      throw new UsageError(`"${appId}" is not an app id: use 1 to 64 letters, digits, _ . or -.`);
     }
   }
   let interval: number | undefined;
   if (typeof values.interval === 'string') {
     interval = Number(values.interval);
     if (!/^\d+$/.test(values.interval) || interval < 1 || interval > 1440) {
-      throw helpers.usage(
+      throw new UsageError(
         `--interval must be whole minutes from 1 to 1440, not ${JSON.stringify(values.interval)}.`,
       );
     }
   }
-  const config = helpers.requireConfig(io.env, { table: true, aws: true });
+  const config = requireConfig(io.env, { table: true, aws: true });
   const { createAwsClients } = await import('../adapters.ts');
   const aws = createAwsClients(config, { env: io.env });
   try {

@@ -5,14 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { RunDependencies } from '../adapters.ts';
-import { type ConfigNeeds, type Environment, loadConfig, type NotifierConfig } from '../config.ts';
+import type { Environment, NotifierConfig } from '../config.ts';
 import { EVENT_TYPES } from '../core/settings.ts';
 import type { OutboundMessage } from '../core/types.ts';
 import { isEmptyBaseline, type PollSummary } from '../poll.ts';
 import type { Log, PollState, StateStore } from '../ports.ts';
-import { type CliIo, EXIT, UsageError } from './cli-contract.ts';
+import { type CliIo, EXIT, parseOptions, requireConfig, UsageError } from './cli-contract.ts';
 import { cliVersion, commandHelp, HELP } from './help.ts';
 import { createStreamLog, isLogLevel, type LogLevel } from './stderr-log.ts';
 import { unlockApp, unlockText } from './unlock.ts';
@@ -44,32 +43,6 @@ export interface CloneCommands {
 /** What `local` answers where the demo is not there: the installed package. */
 export const LOCAL_NEEDS_A_CLONE =
   'local runs the embedded demo, which only a clone of the repository has (git clone, npm ci, then npm start): the installed package ships the notifier without the simulator and stand-ins.';
-
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
-
-function parse<const T extends OptionsConfig>(args: string[], options: T) {
-  return parseWithPositionals(args, options, false).values;
-}
-
-function parseWithPositionals<const T extends OptionsConfig>(
-  args: string[],
-  options: T,
-  allowPositionals = true,
-) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-/** The configuration, typed by `needs`. @throws UsageError listing every problem. */
-function requireConfig<const N extends ConfigNeeds>(env: Environment, needs: N): NotifierConfig<N> {
-  const result = loadConfig(env, needs);
-  if (!result.ok)
-    throw new UsageError(`Bad configuration:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`);
-  return result.config;
-}
 
 function parsePositiveInt(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -129,22 +102,18 @@ export async function runCli(argv: readonly string[], io: CliIo, clone: CloneCom
         return await replayCommand(rest, io, log);
       case 'apps': {
         const { appsCommand } = await import('./apps-command.ts');
-        return await appsCommand(rest, io, {
-          parse: parseWithPositionals,
-          requireConfig,
-          usage: (message) => new UsageError(message),
-        });
+        return await appsCommand(rest, io);
       }
       case 'redrive':
         return await (await import('./redrive-command.ts')).redriveCommand(rest, io);
       case 'reconcile': {
         const { reconcileCommand } = await import('./reconcile-command.ts');
-        return await reconcileCommand(rest, io, log, (message) => new UsageError(message));
+        return await reconcileCommand(rest, io, log);
       }
       case 'unlock':
         return await unlockCommand(rest, io);
       case 'local': {
-        const values = parse(rest, {
+        const values = parseOptions(rest, {
           cycles: { type: 'string' },
           interval: { type: 'string' },
           customers: { type: 'string' },
@@ -180,7 +149,7 @@ export async function runCli(argv: readonly string[], io: CliIo, clone: CloneCom
 }
 
 async function createTableCommand(args: string[], io: CliIo): Promise<number> {
-  parse(args, {});
+  parseOptions(args, {});
   const config = requireConfig(io.env, { table: true, aws: true });
   const { createAwsClients, createStateTable } = await runtime();
   const aws = createAwsClients(config, { env: io.env });
@@ -242,7 +211,7 @@ async function pollCommand(
   resync: boolean,
   errorsLogged: boolean,
 ): Promise<number> {
-  const values = parse(args, {
+  const values = parseOptions(args, {
     'app-id': { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
@@ -354,7 +323,7 @@ async function leaseHeldText(store: StateStore, appId: string): Promise<string> 
 }
 
 async function unlockCommand(args: string[], io: CliIo): Promise<number> {
-  const values = parse(args, {
+  const values = parseOptions(args, {
     'app-id': { type: 'string' },
     force: { type: 'boolean', default: false },
   });
@@ -394,7 +363,7 @@ function progressLine(io: CliIo, appId: string) {
 }
 
 async function statusCommand(args: string[], io: CliIo): Promise<number> {
-  const values = parse(args, {
+  const values = parseOptions(args, {
     'app-id': { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
   });
@@ -462,7 +431,7 @@ function statusText(appId: string, state: PollState | null): string {
 }
 
 async function replayCommand(args: string[], io: CliIo, log: Log): Promise<number> {
-  const values = parse(args, {
+  const values = parseOptions(args, {
     'app-id': { type: 'string' },
     since: { type: 'string' },
     until: { type: 'string' },

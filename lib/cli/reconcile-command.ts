@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type Environment, loadConfig } from '../config.ts';
+import type { ParseArgsConfig } from 'node:util';
 import { DEFAULT_MAX_DELETE_SHARE } from '../core/reconcile.ts';
 import type { OutboundMessage } from '../core/types.ts';
 import type { Log } from '../ports.ts';
 import type { ReconcileSummary } from '../reconcile.ts';
+import { type CliIo, parseOptions, requireConfig, UsageError } from './cli-contract.ts';
 
 export const RECONCILE_HELP = `Usage: gleantap-notifier reconcile --app-id ID [--json] [--dry-run]
                                    [--max-delete-share S] [--max-seconds N]
@@ -32,12 +32,6 @@ Exit status: 0 done (also when the scan proved nothing, or another reconciliatio
 1 refused (too many missing), failed, or a deleted event left unpublished; 2 bad usage or
 configuration.
 `;
-
-export interface ReconcileIo {
-  readonly env: Environment;
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
 
 const OPTIONS = {
   'app-id': { type: 'string' },
@@ -76,40 +70,30 @@ function reconcileText(summary: ReconcileSummary): string {
 
 /**
  * Runs `reconcile` and returns the exit status.
- * @throws the error `usage(message)` makes, for bad usage or configuration (exit status 2).
+ * @throws UsageError for bad usage or configuration (exit status 2).
  */
-export async function reconcileCommand(
-  args: string[],
-  io: ReconcileIo,
-  log: Log,
-  usage: (message: string) => Error,
-): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
-  try {
-    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw usage(error instanceof Error ? error.message : String(error));
-  }
+export async function reconcileCommand(args: string[], io: CliIo, log: Log): Promise<number> {
+  const values = parseOptions(args, OPTIONS);
   if (values.help) {
     io.stdout(RECONCILE_HELP);
     return 0;
   }
   const appId = values['app-id']?.trim() ?? '';
-  if (!appId) throw usage('reconcile needs --app-id ID.');
+  if (!appId) throw new UsageError('reconcile needs --app-id ID.');
   const dryRun = values['dry-run'] ?? false;
   const json = values.json ?? false;
   const shareRaw = values['max-delete-share'];
   if (shareRaw !== undefined && !/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(shareRaw))
-    throw usage(`--max-delete-share must be a number from 0 to 1, not ${JSON.stringify(shareRaw)}.`);
+    throw new UsageError(`--max-delete-share must be a number from 0 to 1, not ${JSON.stringify(shareRaw)}.`);
   const maxDeleteShare = shareRaw === undefined ? DEFAULT_MAX_DELETE_SHARE : Number(shareRaw);
   const secondsRaw = values['max-seconds'];
   if (secondsRaw !== undefined && (!/^\d+$/.test(secondsRaw) || Number(secondsRaw) < 1))
-    throw usage(`--max-seconds must be a whole number of at least 1, not ${JSON.stringify(secondsRaw)}.`);
+    throw new UsageError(
+      `--max-seconds must be a whole number of at least 1, not ${JSON.stringify(secondsRaw)}.`,
+    );
   const maxSeconds = secondsRaw === undefined ? undefined : Number(secondsRaw);
 
-  const loaded = loadConfig(io.env, { credentials: true, table: true, topic: !dryRun, aws: true });
-  if (!loaded.ok) throw usage(`Bad configuration:\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`);
-  const { config } = loaded;
+  const config = requireConfig(io.env, { credentials: true, table: true, topic: !dryRun, aws: true });
 
   // The SDK, undici and the scan load only once the arguments and configuration passed.
   const [adapters, reconcile] = await Promise.all([import('../adapters.ts'), import('../reconcile.ts')]);
@@ -143,7 +127,7 @@ export async function reconcileCommand(
   }
 }
 
-function printEvents(messages: readonly OutboundMessage[], io: ReconcileIo, json: boolean): void {
+function printEvents(messages: readonly OutboundMessage[], io: CliIo, json: boolean): void {
   const write = json ? io.stderr : io.stdout;
   for (const message of messages) write(`${JSON.stringify(message.event)}\n`);
 }

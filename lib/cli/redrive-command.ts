@@ -2,8 +2,7 @@
  * `redrive --from URL --to URL [--max N] [--dry-run] [--json]`: moves messages from a
  * subscriber's dead-letter queue back to its queue, at most `--max` (default 1000) per run.
  */
-import { parseArgs } from 'node:util';
-import { type CliIo, EXIT, UsageError } from './cli-contract.ts';
+import { type CliIo, EXIT, parseOptions, UsageError } from './cli-contract.ts';
 import { redrive, sqsClientFor } from './queue-delivery.ts';
 
 const HELP = `Usage: gleantap-notifier redrive --from DLQ_URL --to QUEUE_URL [--max N] [--dry-run] [--json]
@@ -23,31 +22,14 @@ const DEFAULT_MAX = 1000;
 
 /** Runs `redrive`; returns the exit status. */
 export const redriveCommand = async (args: string[], io: CliIo): Promise<number> => {
-  let values: {
-    from?: string;
-    to?: string;
-    max?: string;
-    'dry-run'?: boolean;
-    json?: boolean;
-    help?: boolean;
-  };
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        from: { type: 'string' },
-        to: { type: 'string' },
-        max: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseOptions(args, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    max: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  });
   if (values.help) {
     io.stdout(HELP);
     return EXIT.ok;
