@@ -9,7 +9,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SqsStandIn, startSqsStandIn } from '../support/sqs-stand-in.ts';
+import { type SqsStandIn, startSqsStandIn } from './sqs-stand-in.ts';
 
 /** The real SQSClient against the stand-in: the protocol, the FIFO rules and the limits. */
 describe('SQS stand-in', () => {
