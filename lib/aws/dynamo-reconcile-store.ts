@@ -18,6 +18,7 @@ import type {
   SnapshotListing,
 } from '../reconcile-ports.ts';
 import { ItemLease } from './item-lease.ts';
+import { parseJsonAttribute } from './json-attribute.ts';
 import { RECONCILE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
 
 const PK = TABLE_KEY_SCHEMA.partitionKey.name;
@@ -54,26 +55,12 @@ const recordSchema = z.object({
   reason: z.optional(z.string()),
 });
 
-function parseJson<T>(raw: string | undefined, schema: z.ZodMiniType<T>, where: string): T {
-  if (raw === undefined) throw new Error(`Reconcile item ${where} is missing an attribute.`);
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new Error(`Reconcile item ${where} holds an attribute that is not JSON.`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success)
-    throw new Error(`Reconcile item ${where} is malformed: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
-
 function toState(appId: string, item: Record<string, AttributeValue>): ReconcileState {
   return {
     appId,
     run: item.rRun?.S ? { runId: item.rRun.S } : null,
     suspectsRunId: item.rSus?.S ?? null,
-    last: item.rLast?.S ? parseJson(item.rLast.S, recordSchema, `A#${appId}/RECONCILE`) : null,
+    last: item.rLast?.S ? parseJsonAttribute(item, 'rLast', recordSchema, 'Reconcile') : null,
   };
 }
 
@@ -152,7 +139,7 @@ export class DynamoReconcileStore implements ReconcileStore {
       const received = Number(item.n?.N);
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(received))
         throw new Error(`Reconcile item ${where} has no offset or row count.`);
-      return { offset, received, ids: parseJson(item.i?.S, idsSchema, where) };
+      return { offset, received, ids: parseJsonAttribute(item, 'i', idsSchema, 'Reconcile') };
     });
   }
 
@@ -221,8 +208,7 @@ export class DynamoReconcileStore implements ReconcileStore {
     const items = await this.#queryPrefix(runPartition(appId, runId), 'M#');
     const ids = new Set<string>();
     for (const item of items)
-      for (const id of parseJson(item.i?.S, idsSchema, `${item[PK]?.S ?? '?'}/${item[SK]?.S ?? '?'}`))
-        ids.add(id);
+      for (const id of parseJsonAttribute(item, 'i', idsSchema, 'Reconcile')) ids.add(id);
     return ids;
   }
 

@@ -36,6 +36,7 @@ import {
   slotOf,
 } from '../ports.ts';
 import { ItemLease } from './item-lease.ts';
+import { parseJsonAttribute } from './json-attribute.ts';
 import { ARCHIVE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
 
 const PK = TABLE_KEY_SCHEMA.partitionKey.name;
@@ -152,25 +153,6 @@ const basePart = (pending: PendingVersion) =>
   pending.base === null ? null : { h: pending.base.hash, p: pending.base.previous };
 
 /** Parses a JSON attribute written by this store; a corrupt item is an error that names it. */
-function parseJsonAttribute<T>(
-  item: Record<string, AttributeValue>,
-  name: string,
-  schema: z.ZodMiniType<T>,
-): T {
-  const raw = item[name]?.S;
-  const where = `${item[PK]?.S ?? '?'}/${item[SK]?.S ?? '?'}`;
-  if (raw === undefined) throw new Error(`State item ${where} has no '${name}' attribute.`);
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new Error(`State item ${where} has a '${name}' attribute that is not JSON.`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success)
-    throw new Error(`State item ${where} has a malformed '${name}': ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -605,11 +587,13 @@ function backoff(attempt: number): number {
 function toPollState(appId: string, item: Record<string, AttributeValue>): PollState {
   const owner = item.leaseOwner?.S;
   const expires = item.leaseExpiresAt?.N;
-  const checkpoint = item.checkpoint ? parseJsonAttribute(item, 'checkpoint', checkpointSchema) : null;
+  const checkpoint = item.checkpoint
+    ? parseJsonAttribute(item, 'checkpoint', checkpointSchema, 'State')
+    : null;
   // Before issue 12 a resync shared the one checkpoint attribute; such a checkpoint is read
   // into the resync slot, where it belongs.
   const resyncCheckpoint = item.resyncCheckpoint
-    ? parseJsonAttribute(item, 'resyncCheckpoint', checkpointSchema)
+    ? parseJsonAttribute(item, 'resyncCheckpoint', checkpointSchema, 'State')
     : checkpoint?.mode === 'resync'
       ? checkpoint
       : null;
@@ -619,10 +603,10 @@ function toPollState(appId: string, item: Record<string, AttributeValue>): PollS
     previousWatermark: item.previousWatermark?.S ?? null,
     checkpoint: checkpoint?.mode === 'resync' ? null : checkpoint,
     resyncCheckpoint,
-    lastPoll: item.lastPoll ? parseJsonAttribute(item, 'lastPoll', lastPollSchema) : null,
+    lastPoll: item.lastPoll ? parseJsonAttribute(item, 'lastPoll', lastPollSchema, 'State') : null,
     lease: owner && expires ? { owner, expiresAt: new Date(Number(expires)).toISOString() } : null,
     intent: item.intent
-      ? parseJsonAttribute(item, 'intent', intentSchema).map((e) => ({
+      ? parseJsonAttribute(item, 'intent', intentSchema, 'State').map((e) => ({
           customerId: e.c,
           pending: {
             version: e.v,
@@ -657,7 +641,7 @@ function toSnapshotHead(item: Record<string, AttributeValue>): SnapshotHead {
 
 function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
   const { pendingHash, ...head } = toSnapshotHead(item);
-  const fields = head.version === 0 ? {} : parseJsonAttribute(item, 'f', fieldsSchema);
+  const fields = head.version === 0 ? {} : parseJsonAttribute(item, 'f', fieldsSchema, 'State');
   const marked = item.d?.S;
   const deleted: Pick<Snapshot, 'deleted'> =
     marked === 'pending' || marked === 'announced' ? { deleted: marked } : {};
@@ -665,7 +649,7 @@ function toSnapshot(item: Record<string, AttributeValue>): Snapshot {
   const version = Number(item.pv?.N);
   if (!Number.isInteger(version) || version < 1)
     throw new Error(`Snapshot item ${item[PK]?.S ?? '?'} has a malformed pending version.`);
-  const body = parseJsonAttribute(item, 'p', pendingBodySchema);
+  const body = parseJsonAttribute(item, 'p', pendingBodySchema, 'State');
   const pending: PendingVersion = {
     version,
     hash: pendingHash,
@@ -686,7 +670,12 @@ function toArchivedMessage(item: Record<string, AttributeValue>): OutboundMessag
   if (!isEventType(type) || !id || !customerId || message === undefined) {
     throw new Error(`Archived event ${item[SK]?.S ?? '?'} is malformed.`);
   }
-  const attributes: Record<string, MessageAttribute> = parseJsonAttribute(item, 'attrs', attributesSchema);
+  const attributes: Record<string, MessageAttribute> = parseJsonAttribute(
+    item,
+    'attrs',
+    attributesSchema,
+    'State',
+  );
   return {
     id,
     type,
@@ -694,7 +683,7 @@ function toArchivedMessage(item: Record<string, AttributeValue>): OutboundMessag
     sequence: formatSequence(Number(item.seq?.N ?? '0')),
     message,
     attributes,
-    event: parseJsonAttribute(item, 'event', eventSchema),
+    event: parseJsonAttribute(item, 'event', eventSchema, 'State'),
     ...(item.subj?.S !== undefined ? { subject: item.subj.S } : {}),
     ...(item.ms?.S === 'json' ? { messageStructure: 'json' as const } : {}),
   };
