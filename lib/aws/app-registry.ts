@@ -12,12 +12,12 @@ import {
   DeleteItemCommand,
   type DynamoDBClient,
   QueryCommand,
-  type QueryCommandOutput,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { DispatchApp } from '../core/dispatch-plan.ts';
 import { APP_ID_PATTERN, APP_ID_RULE } from '../core/settings.ts';
+import { eachPage } from './item-pages.ts';
 import { TABLE_KEY_SCHEMA } from './table-schema.ts';
 
 const PK = TABLE_KEY_SCHEMA.partitionKey.name;
@@ -95,24 +95,24 @@ export class DynamoAppRegistry {
   /** Every registered app, in app id order (strongly consistent: an app just added is listed). */
   async list(): Promise<RegisteredApp[]> {
     const apps: RegisteredApp[] = [];
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.#client.send(
+    const pages = eachPage((startKey) =>
+      this.#client.send(
         new QueryCommand({
           TableName: this.#table,
           KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
           ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
           ExpressionAttributeValues: { ':pk': { S: REGISTRY_PARTITION }, ':prefix': { S: SORT_PREFIX } },
           ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
+          ExclusiveStartKey: startKey,
         }),
-      );
-      for (const item of out.Items ?? []) {
+      ),
+    );
+    for await (const items of pages) {
+      for (const item of items) {
         const app = toApp(item);
         if (app) apps.push(app);
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return apps;
   }
 

@@ -4,9 +4,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  type QueryCommandOutput,
   ScanCommand,
-  type ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type {
@@ -18,6 +16,7 @@ import type {
   SnapshotListing,
 } from '../reconcile-ports.ts';
 import { ItemLease } from './item-lease.ts';
+import { eachPage } from './item-pages.ts';
 import { parseJsonAttribute } from './json-attribute.ts';
 import { RECONCILE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
 
@@ -155,9 +154,8 @@ export class DynamoReconcileStore implements ReconcileStore {
 
   async #scanSegment(appId: string, segment: number): Promise<SnapshotListing[]> {
     const found: SnapshotListing[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const out: ScanCommandOutput = await this.#client.send(
+    const pages = eachPage((startKey) =>
+      this.#client.send(
         new ScanCommand({
           TableName: this.#table,
           Segment: segment,
@@ -166,10 +164,12 @@ export class DynamoReconcileStore implements ReconcileStore {
           ProjectionExpression: 'c, v, d',
           ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
           ExpressionAttributeValues: { ':prefix': { S: `C#${appId}#` }, ':s': { S: 'S' } },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          ExclusiveStartKey: startKey,
         }),
-      );
-      for (const item of out.Items ?? []) {
+      ),
+    );
+    for await (const items of pages) {
+      for (const item of items) {
         const customerId = item.c?.S;
         const version = Number(item.v?.N);
         if (customerId === undefined || !Number.isSafeInteger(version))
@@ -181,8 +181,7 @@ export class DynamoReconcileStore implements ReconcileStore {
           ...(deleted === 'pending' || deleted === 'announced' ? { deleted } : {}),
         });
       }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return found;
   }
 
@@ -247,20 +246,18 @@ export class DynamoReconcileStore implements ReconcileStore {
 
   async #queryPrefix(partition: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
     const items: Record<string, AttributeValue>[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const out: QueryCommandOutput = await this.#client.send(
+    const pages = eachPage((startKey) =>
+      this.#client.send(
         new QueryCommand({
           TableName: this.#table,
           KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
           ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
           ExpressionAttributeValues: { ':pk': { S: partition }, ':prefix': { S: prefix } },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          ExclusiveStartKey: startKey,
         }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+      ),
+    );
+    for await (const page of pages) items.push(...page);
     return items;
   }
 

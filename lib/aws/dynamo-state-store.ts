@@ -7,7 +7,6 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  type QueryCommandOutput,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -36,6 +35,7 @@ import {
   slotOf,
 } from '../ports.ts';
 import { ItemLease } from './item-lease.ts';
+import { eachPage } from './item-pages.ts';
 import { parseJsonAttribute } from './json-attribute.ts';
 import { ARCHIVE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
 
@@ -560,21 +560,19 @@ export class DynamoStateStore implements StateStore {
       filters.push('c = :customer');
       values[':customer'] = { S: query.customerId };
     }
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const out: QueryCommandOutput = await this.#client.send(
+    const pages = eachPage((startKey) =>
+      this.#client.send(
         new QueryCommand({
           TableName: this.#table,
           KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          ExclusiveStartKey: startKey,
         }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+      ),
+    );
+    for await (const page of pages) items.push(...page);
     return items.filter((item) => (item[SK]?.S ?? '') < `${query.until}`);
   }
 }
