@@ -11,13 +11,12 @@ import {
   BatchWriteItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
-  QueryCommand,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { DispatchApp } from '../core/dispatch-plan.ts';
 import { APP_ID_PATTERN, APP_ID_RULE } from '../core/settings.ts';
-import { eachPage } from './item-pages.ts';
+import { queryPrefix } from './item-pages.ts';
 import { TABLE_KEY_SCHEMA } from './table-schema.ts';
 
 const PK = TABLE_KEY_SCHEMA.partitionKey.name;
@@ -95,18 +94,12 @@ export class DynamoAppRegistry {
   /** Every registered app, in app id order (strongly consistent: an app just added is listed). */
   async list(): Promise<RegisteredApp[]> {
     const apps: RegisteredApp[] = [];
-    const pages = eachPage((startKey) =>
-      this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-          ExpressionAttributeValues: { ':pk': { S: REGISTRY_PARTITION }, ':prefix': { S: SORT_PREFIX } },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      ),
-    );
+    const pages = queryPrefix(this.#client, {
+      tableName: this.#table,
+      partition: REGISTRY_PARTITION,
+      prefix: SORT_PREFIX,
+      consistentRead: true,
+    });
     for await (const items of pages) {
       for (const item of items) {
         const app = toApp(item);

@@ -3,7 +3,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
@@ -16,7 +15,7 @@ import type {
   SnapshotListing,
 } from '../reconcile-ports.ts';
 import { ItemLease } from './item-lease.ts';
-import { eachPage } from './item-pages.ts';
+import { eachPage, queryPrefix } from './item-pages.ts';
 import { parseJsonAttribute } from './json-attribute.ts';
 import { RECONCILE_RETENTION_DAYS, TABLE_KEY_SCHEMA } from './table-schema.ts';
 
@@ -246,18 +245,8 @@ export class DynamoReconcileStore implements ReconcileStore {
 
   async #queryPrefix(partition: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
     const items: Record<string, AttributeValue>[] = [];
-    const pages = eachPage((startKey) =>
-      this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-          ExpressionAttributeValues: { ':pk': { S: partition }, ':prefix': { S: prefix } },
-          ExclusiveStartKey: startKey,
-        }),
-      ),
-    );
-    for await (const page of pages) items.push(...page);
+    for await (const page of queryPrefix(this.#client, { tableName: this.#table, partition, prefix }))
+      items.push(...page);
     return items;
   }
 

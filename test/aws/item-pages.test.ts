@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStateTable } from '../../lib/aws/create-table.ts';
-import { eachPage } from '../../lib/aws/item-pages.ts';
+import { eachPage, queryPrefix } from '../../lib/aws/item-pages.ts';
 import { type LocalDynamo, startLocalDynamo } from '../subscriber/local-dynamodb.ts';
 
 const TABLE = 'item-pages-test';
@@ -67,8 +67,37 @@ describe('eachPage against dynalite', () => {
       client.send(new ScanCommand({ TableName: TABLE, Limit: 2, ExclusiveStartKey: startKey })),
     ))
       seen.push(...items.map((item) => item.sk?.S ?? '?'));
-    expect(seen.sort()).toEqual(SORT_KEYS);
+    expect(seen.filter((sk) => sk.startsWith('P#')).sort()).toEqual(SORT_KEYS);
   });
+
+  it.each([false, true])(
+    'queryPrefix reads only the sort keys with the prefix (consistent: %s)',
+    async (consistent) => {
+      await client.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [TABLE]: ['M#000', 'M#001', 'Q#000'].map((sk) => ({
+              PutRequest: { Item: { pk: { S: 'R#a1#other' }, sk: { S: sk } } },
+            })),
+          },
+        }),
+      );
+      const read = async (partition: string, prefix: string) => {
+        const keys: string[] = [];
+        for await (const items of queryPrefix(client, {
+          tableName: TABLE,
+          partition,
+          prefix,
+          consistentRead: consistent,
+        }))
+          keys.push(...items.map((item) => `${item.pk?.S}/${item.sk?.S}`));
+        return keys;
+      };
+      expect(await read('R#a1#other', 'M#')).toEqual(['R#a1#other/M#000', 'R#a1#other/M#001']);
+      expect(await read('R#a1#run', 'P#00')).toEqual(SORT_KEYS.map((sk) => `R#a1#run/${sk}`));
+      expect(await read('R#a1#run', 'M#')).toEqual([]);
+    },
+  );
 
   it('passes on what the read throws', async () => {
     const pages = eachPage(() => Promise.reject(new Error('throttled')));
