@@ -93,6 +93,7 @@ export interface SavedScans {
   readonly resyncCheckpoint: Checkpoint | null;
 }
 
+/** The counts of nothing done: where an invocation's and a scan's totals start. */
 export const ZERO_COUNTS: PollCounts = {
   fetched: 0,
   created: 0,
@@ -105,6 +106,7 @@ export const ZERO_COUNTS: PollCounts = {
   unpublished: 0,
 };
 
+/** Field-wise sum: a page's counts onto an invocation's, or onto a scan's totals. */
 export function addCounts(a: PollCounts, b: PollCounts): PollCounts {
   return {
     fetched: a.fetched + b.fetched,

@@ -20,9 +20,11 @@ export const RECENT_COMMITS_LIMIT = 5_000;
 export class RecentCommits {
   readonly #map = new Map<string, Snapshot>();
   constructor(private readonly limit: number = RECENT_COMMITS_LIMIT) {}
+  /** The newest snapshot this invocation wrote for the customer, if it is still kept. */
   get(id: string): Snapshot | undefined {
     return this.#map.get(id);
   }
+  /** Keeps a written snapshot as the newest, evicting the oldest past the bound. */
   set(snapshot: Snapshot): void {
     this.#map.delete(snapshot.customerId);
     this.#map.set(snapshot.customerId, snapshot);
