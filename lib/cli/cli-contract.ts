@@ -73,3 +73,14 @@ export function requireConfig<const N extends ConfigNeeds>(env: Environment, nee
     throw new UsageError(`Bad configuration:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`);
   return result.config;
 }
+
+/**
+ * The apps a command runs for: its `--app-id` flags, else GLEANTAP_APP_IDS, without repeats.
+ * @throws UsageError for an empty id, or when neither names an app.
+ */
+export function appIdsFrom(flagValues: string[] | undefined, config: NotifierConfig): string[] {
+  const ids = flagValues && flagValues.length > 0 ? flagValues : [...config.appIds];
+  for (const id of ids) if (!id.trim()) throw new UsageError('--app-id must not be empty.');
+  if (ids.length === 0) throw new UsageError('No app to poll: set GLEANTAP_APP_IDS or pass --app-id.');
+  return [...new Set(ids)];
+}

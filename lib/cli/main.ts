@@ -6,12 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RunDependencies } from '../adapters.ts';
-import type { Environment, NotifierConfig } from '../config.ts';
-import { EVENT_TYPES } from '../core/settings.ts';
+import type { Environment } from '../config.ts';
 import type { OutboundMessage } from '../core/types.ts';
 import { isEmptyBaseline, type PollSummary } from '../poll.ts';
-import type { Log, PollState, StateStore } from '../ports.ts';
-import { type CliIo, EXIT, parseOptions, requireConfig, UsageError } from './cli-contract.ts';
+import type { Log, StateStore } from '../ports.ts';
+import { appIdsFrom, type CliIo, EXIT, parseOptions, requireConfig, UsageError } from './cli-contract.ts';
 import { cliVersion, commandHelp, HELP } from './help.ts';
 import { createStreamLog, isLogLevel, type LogLevel } from './stderr-log.ts';
 import { unlockApp, unlockText } from './unlock.ts';
@@ -51,17 +50,6 @@ function parsePositiveInt(flag: string, raw: string | undefined): number | undef
   return Number(raw);
 }
 
-/** An ISO 8601 instant or a YYYY-MM-DD date (midnight UTC), as an ISO string. */
-export function parseInstantFlag(flag: string, raw: string): string {
-  const text = /^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw;
-  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms))
-    throw new UsageError(
-      `--${flag} must be an ISO 8601 time or a YYYY-MM-DD date, not ${JSON.stringify(raw)}.`,
-    );
-  return new Date(ms).toISOString();
-}
-
 function logLevel(env: Environment, fallback: LogLevel): LogLevel {
   const raw = env.NOTIFIER_LOG_LEVEL?.trim().toLowerCase();
   if (!raw) return fallback;
@@ -97,9 +85,9 @@ export async function runCli(argv: readonly string[], io: CliIo, clone: CloneCom
       case 'resync':
         return await pollCommand(rest, io, log, true, errorsLogged);
       case 'status':
-        return await statusCommand(rest, io);
+        return await (await import('./status-command.ts')).statusCommand(rest, io);
       case 'replay':
-        return await replayCommand(rest, io, log);
+        return await (await import('./replay-command.ts')).replayCommand(rest, io, log);
       case 'apps': {
         const { appsCommand } = await import('./apps-command.ts');
         return await appsCommand(rest, io);
@@ -163,13 +151,6 @@ async function createTableCommand(args: string[], io: CliIo): Promise<number> {
   } finally {
     aws.destroy();
   }
-}
-
-function appIdsFrom(flagValues: string[] | undefined, config: NotifierConfig): string[] {
-  const ids = flagValues && flagValues.length > 0 ? flagValues : [...config.appIds];
-  for (const id of ids) if (!id.trim()) throw new UsageError('--app-id must not be empty.');
-  if (ids.length === 0) throw new UsageError('No app to poll: set GLEANTAP_APP_IDS or pass --app-id.');
-  return [...new Set(ids)];
 }
 
 /** The JSON line of `poll --json`, exactly the keys of the contract. */
@@ -360,163 +341,4 @@ function progressLine(io: CliIo, appId: string) {
       if (shown) io.stderr('\r\x1b[2K');
     },
   };
-}
-
-async function statusCommand(args: string[], io: CliIo): Promise<number> {
-  const values = parseOptions(args, {
-    'app-id': { type: 'string', multiple: true },
-    json: { type: 'boolean', default: false },
-  });
-  const config = requireConfig(io.env, {
-    table: true,
-    aws: true,
-    appIds: (values['app-id']?.length ?? 0) === 0,
-  });
-  const appIds = appIdsFrom(values['app-id'], config);
-  const { createAwsClients, DynamoStateStore } = await runtime();
-  const aws = createAwsClients(config, { env: io.env });
-  try {
-    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName });
-    for (const appId of appIds) {
-      const state = await store.getPollState(appId);
-      io.stdout(values.json ? `${JSON.stringify(statusJson(appId, state))}\n` : statusText(appId, state));
-    }
-    return EXIT.ok;
-  } finally {
-    aws.destroy();
-  }
-}
-
-function leaseExpired(lease: { readonly expiresAt: string }): boolean {
-  return Date.parse(lease.expiresAt) <= Date.now();
-}
-
-function statusJson(appId: string, state: PollState | null) {
-  const lease = state?.lease ?? null;
-  return {
-    app_id: appId,
-    watermark: state?.watermark ?? null,
-    previous_watermark: state?.previousWatermark ?? null,
-    last_poll: state?.lastPoll ?? null,
-    checkpoint: state?.checkpoint ?? null,
-    resync_checkpoint: state?.resyncCheckpoint ?? null,
-    lease: lease ? { ...lease, expired: leaseExpired(lease) } : null,
-    counts: state?.lastPoll?.counts ?? null,
-  };
-}
-
-function statusText(appId: string, state: PollState | null): string {
-  if (!state) return `app ${appId}: never polled\n`;
-  const last = state.lastPoll;
-  const lines = [
-    `app ${appId}`,
-    `  watermark   ${state.watermark ?? 'none (the next poll is a baseline)'}${state.previousWatermark ? ` (the next window reaches back to ${state.previousWatermark})` : ''}`,
-    `  last poll   ${last ? `${last.outcome} ${last.mode} scan, ${last.startedAt} → ${last.finishedAt}${last.error ? ` (${last.error})` : ''}` : 'none'}`,
-    `  counts      ${
-      last
-        ? Object.entries(last.counts)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')
-        : '-'
-    }`,
-    `  checkpoint  ${state.checkpoint ? `${state.checkpoint.mode} scan at offset ${state.checkpoint.offset}${state.checkpoint.updatedSince ? ` of updated_since ${state.checkpoint.updatedSince}` : ''}, started ${state.checkpoint.startedAt}` : 'none'}`,
-    `  resync      ${state.resyncCheckpoint ? `unfinished, at offset ${state.resyncCheckpoint.offset}, started ${state.resyncCheckpoint.startedAt}` : 'none'}`,
-    `  lease       ${
-      state.lease
-        ? `held by ${state.lease.owner} until ${state.lease.expiresAt}${leaseExpired(state.lease) ? ` (expired: the next poll takes it; unlock --app-id ${appId} frees it now)` : ''}`
-        : 'free'
-    }`,
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
-async function replayCommand(args: string[], io: CliIo, log: Log): Promise<number> {
-  const values = parseOptions(args, {
-    'app-id': { type: 'string' },
-    since: { type: 'string' },
-    until: { type: 'string' },
-    type: { type: 'string' },
-    customer: { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    'to-queue': { type: 'string' },
-  });
-  const appId = values['app-id'];
-  const toQueue = values['to-queue'];
-  if (!appId?.trim()) throw new UsageError('replay needs --app-id ID.');
-  if (!values.since) throw new UsageError('replay needs --since T (an ISO 8601 time or YYYY-MM-DD).');
-  const since = parseInstantFlag('since', values.since);
-  const until = values.until ? parseInstantFlag('until', values.until) : new Date().toISOString();
-  if (until <= since) throw new UsageError('--until must be later than --since.');
-  const type = EVENT_TYPES.find((t) => t === values.type);
-  if (values.type !== undefined && type === undefined) {
-    throw new UsageError(
-      `--type must be one of ${EVENT_TYPES.join(', ')}, not ${JSON.stringify(values.type)}.`,
-    );
-  }
-  const dryRun = values['dry-run'] ?? false;
-  const config = requireConfig(io.env, { table: true, aws: true, topic: !dryRun && toQueue === undefined });
-  const { createAwsClients, DynamoStateStore, SnsPublisher } = await runtime();
-  const queue =
-    toQueue === undefined
-      ? undefined
-      : await (await import('./replay-to-queue.ts')).queuePublisher(toQueue, io.env);
-  const aws = createAwsClients(config, { env: io.env });
-  try {
-    const store = new DynamoStateStore({ client: aws.dynamodb, tableName: config.tableName });
-    const publisher =
-      queue ?? (config.topicArn ? new SnsPublisher({ client: aws.sns, topicArn: config.topicArn }) : null);
-    const query = {
-      appId,
-      since,
-      until,
-      ...(type ? { type } : {}),
-      ...(values.customer ? { customerId: values.customer } : {}),
-    };
-    let found = 0;
-    let published = 0;
-    let failed = 0;
-    let batch: OutboundMessage[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      if (dryRun || !publisher) {
-        for (const m of batch) io.stdout(`${JSON.stringify(m.event)}\n`);
-      } else {
-        const result = await publisher.publish(batch);
-        published += result.published.length;
-        failed += result.failed.length;
-      }
-      batch = [];
-    };
-    for await (const message of store.readArchive(query)) {
-      found++;
-      batch.push(message);
-      if (batch.length >= 100) await flush();
-    }
-    await flush();
-    const summary = {
-      app_id: appId,
-      since,
-      until,
-      found,
-      published,
-      failed,
-      dry_run: dryRun,
-      ...(toQueue === undefined ? {} : { to_queue: toQueue }),
-    };
-    if (values.json) io.stdout(`${JSON.stringify(summary)}\n`);
-    else if (!dryRun)
-      io.stdout(
-        `app ${appId}: replayed ${published} of ${found} archived event(s) from ${since} to ${until}\n`,
-      );
-    else io.stderr(`app ${appId}: ${found} archived event(s) from ${since} to ${until} would be replayed\n`);
-    if (failed > 0) {
-      log.error('Some replayed events could not be published.', { appId, failed });
-      return EXIT.failed;
-    }
-    return EXIT.ok;
-  } finally {
-    aws.destroy();
-    queue?.destroy();
-  }
 }

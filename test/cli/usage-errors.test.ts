@@ -32,6 +32,25 @@ describe('CLI usage errors: exit 2 with one sentence naming the problem', () => 
       ['apps', 'add', 'a1', '--interval', '1441'],
       '--interval must be whole minutes from 1 to 1440, not "1441".',
     ],
+    [
+      ['status'],
+      'Bad configuration:\n  - GLEANTAP_APP_IDS is missing: set it to a comma-separated list of Gleantap app ids (or pass --app-id).',
+    ],
+    [['status', '--app-id', ' '], '--app-id must not be empty.'],
+    [['replay', '--since', '2026-01-01'], 'replay needs --app-id ID.'],
+    [['replay', '--app-id', 'a1'], 'replay needs --since T (an ISO 8601 time or YYYY-MM-DD).'],
+    [
+      ['replay', '--app-id', 'a1', '--since', 'yesterday'],
+      '--since must be an ISO 8601 time or a YYYY-MM-DD date, not "yesterday".',
+    ],
+    [
+      ['replay', '--app-id', 'a1', '--since', '2026-01-02', '--until', '2026-01-01'],
+      '--until must be later than --since.',
+    ],
+    [
+      ['replay', '--app-id', 'a1', '--since', '2026-01-01', '--type', 'customer.moved'],
+      '--type must be one of customer.created, customer.updated, customer.optout_changed, customer.deleted, not "customer.moved".',
+    ],
     [['reconcile'], 'reconcile needs --app-id ID.'],
     [['reconcile', '--app-id', ' '], 'reconcile needs --app-id ID.'],
     [
