@@ -1,3 +1,12 @@
+/**
+ * The state table behind the poll's StateStore port (lib/ports.ts): leases, intent,
+ * checkpoints, snapshot reads and commits, the event archive. Longer than 400 lines on purpose:
+ * it is one port's implementation, and its writes share the conditions that keep a poll safe
+ * without transactions (the lease on the state item, the version on each snapshot), which read
+ * best in one place. What it shares with the reconciliation store is factored out: the lease
+ * (item-lease.ts), JSON attributes (json-attribute.ts) and paged reads (item-pages.ts); the
+ * item layout is described once, in table-schema.ts.
+ */
 import {
   type AttributeValue,
   BatchGetItemCommand,
@@ -151,8 +160,6 @@ const intentSchema = z.array(
 /** A pending version in the short form stored in `p` (snapshots) and `intent` (the state item). */
 const basePart = (pending: PendingVersion) =>
   pending.base === null ? null : { h: pending.base.hash, p: pending.base.previous };
-
-/** Parses a JSON attribute written by this store; a corrupt item is an error that names it. */
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
