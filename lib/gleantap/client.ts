@@ -18,10 +18,16 @@
  *   body ends in GleantapBadResponseError. undici would resume a failed body with a `Range`
  *   request, which a JSON POST API does not support, so the callback declines those.
  * - A 2xx with well-formed JSON but no `members` array is not retried: it is a definite answer.
+ *
+ * Longer than 400 lines on purpose: createGleantapClient is one closure whose parts (the pool,
+ * the retry callback, the page loop with its prefetch and the body checks) share the page's
+ * retry budget and abort signal; the budget itself, the error types and the undici plumbing
+ * already live in retry-budget.ts, errors.ts and undici.ts.
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Dispatcher, interceptors } from 'undici';
 import { parseMembersPage } from '../core/customer.ts';
+import { DEFAULT_GLEANTAP_BASE_URL, PAGE_SIZE } from '../core/settings.ts';
 import type { CustomerPage, CustomerSource, PageRequest } from '../ports.ts';
 import {
   GleantapAuthError,
@@ -45,10 +51,10 @@ export { DEFAULT_RETRY_SETTINGS, type RetrySettings } from './retry-budget.ts';
 
 /** The documented endpoint; `baseUrl` is scheme and host only. */
 export const GET_CUSTOMERS_PATH = '/v2/ExternalApi/getCustomers';
-/** Production API origin, used when `baseUrl` is not given. */
-export const DEFAULT_BASE_URL = 'https://api.gleantap.com';
-/** The API's largest page. */
-export const MAX_PAGE_SIZE = 1000;
+/** Production API origin, used when `baseUrl` is not given (the settings module's default). */
+export const DEFAULT_BASE_URL = DEFAULT_GLEANTAP_BASE_URL;
+/** The API's largest page (the settings module's page size limit). */
+export const MAX_PAGE_SIZE = PAGE_SIZE.max;
 
 /** What the client reports after each page. Holds counts only, never customer data or keys. */
 export interface PageInfo {
